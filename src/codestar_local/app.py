@@ -1,0 +1,192 @@
+"""The one request path: route -> caller -> decode -> validate -> provider -> encode.
+
+`App.handle(Request) -> Response` is pure of any transport: the ASGI server, the
+in-process mock and the tests all go through it.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from . import __version__, auth, routing, spec
+from .errors import AwsError
+from .store import Store, open_store
+
+log = logging.getLogger("codestar_local")
+
+CONTROL_PREFIX = "/_codestar-local/"
+
+
+@dataclass
+class Config:
+    max_body: int = 2 * 1024 * 1024
+    # Seconds a host with a VPC configuration stays VPC_CONFIG_INITIALIZING before PENDING.
+    vpc_init_seconds: float = 1.0
+    # None = off; otherwise seconds after which new connections/hosts become AVAILABLE.
+    auto_handshake: float | None = None
+    request_log_size: int = 200
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    headers: dict  # lower-case name -> str
+    body: bytes = b""
+    query: str = ""
+    too_large: bool = False  # the transport stopped reading past Config.max_body
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    headers: list = field(default_factory=list)  # [(bytes, bytes)]
+    body: bytes = b""
+
+
+class Ctx:
+    """What a provider method gets besides its params."""
+
+    __slots__ = ("app", "service", "operation", "account", "region", "tx", "now", "request_id")
+
+    def __init__(self, app, service, operation, account, region, tx, now, request_id):
+        self.app = app
+        self.service = service
+        self.operation = operation
+        self.account = account
+        self.region = region
+        self.tx = tx
+        self.now = now
+        self.request_id = request_id
+
+    def arn(self, resource: str, service: str | None = None) -> str:
+        return f"arn:aws:{service or self.service.arn_service}:{self.region}:{self.account}:{resource}"
+
+
+class App:
+    def __init__(self, store: Store | str = "memory", config: Config | None = None, clock=time.time):
+        from .control import ControlApi
+        from .services import providers
+
+        self.store = open_store(store) if isinstance(store, str) else store
+        self.config = config or Config()
+        self.clock = clock
+        self.services = spec.services()
+        self.providers = providers(self)
+        self.recent: collections.deque = collections.deque(maxlen=self.config.request_log_size)
+        self.control = ControlApi(self)
+
+    # -- the core ----------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        if req.path.startswith(CONTROL_PREFIX):
+            return self.control.handle(req)
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        service = op = None
+        codec = None
+        account = None
+        try:
+            r = routing.route(req.method, req.path, req.headers)
+            service, op, codec = r.service, r.operation, r.codec
+            caller = auth.caller(req.headers, req.query)
+            auth.check_scope(caller, service)
+            account = caller.account
+            if req.too_large or len(req.body) > self.config.max_body:
+                raise AwsError("RequestEntityTooLargeException", "Request body is too large")
+            params = codec.decode(req.body)
+            if op.validator is not None:
+                op.validator(params)
+            provider = self.providers.get(service.name)
+            method = getattr(provider, op.method_name, None) if provider is not None else None
+            if method is None:
+                raise AwsError(
+                    "NotImplementedException",
+                    f"Operation {op.name} of {service.name} is not implemented by codestar-local yet",
+                    status=501,
+                )
+            now = self.clock()
+            if op.readonly:
+                with self.store.read() as tx:
+                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id), params)
+            else:
+                with self.store.write() as tx:
+                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id), params)
+            headers, body = codec.encode_output(service, op, output)
+            status = 200
+        except AwsError as err:
+            if codec is None:
+                codec = routing.guess_codec(req.path)
+            status, headers, body = codec.encode_error(service, err)
+        except Exception:
+            log.exception("internal error in request %s", request_id)
+            if codec is None:
+                codec = routing.guess_codec(req.path)
+            err = AwsError("InternalFailure", f"An internal error occurred (request id {request_id})", status=500)
+            status, headers, body = codec.encode_error(service, err)
+        headers.append((b"x-amzn-RequestId", request_id.encode()))
+        self.recent.append(
+            (
+                time.time(),
+                service.name if service else None,
+                op.name if op else None,
+                account,
+                status,
+                (time.perf_counter() - started) * 1000.0,
+            )
+        )
+        return Response(status, headers, body)
+
+    # -- ASGI --------------------------------------------------------------
+    async def __call__(self, scope, receive, send):
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        limit = self.config.max_body
+        chunks = []
+        size = 0
+        too_big = False
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            if chunk and not too_big:
+                size += len(chunk)
+                if size > limit:
+                    too_big = True
+                    chunks = []
+                else:
+                    chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        req = Request(
+            scope["method"], scope["path"], headers, b"".join(chunks), scope.get("query_string", b"").decode("latin-1"), too_big
+        )
+        resp = self.handle(req)
+        resp.headers.append((b"content-length", str(len(resp.body)).encode()))
+        await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
+        await send({"type": "http.response.body", "body": resp.body})
+
+    async def _lifespan(self, receive, send):
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def close(self) -> None:
+        self.store.close()
+
+    def health(self) -> dict:
+        return {"status": "ok", "services": sorted(self.services), "version": __version__, "state": self.store.url}

@@ -1,0 +1,82 @@
+"""The `codestar-local` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import pathlib
+import sys
+
+from . import __version__
+
+
+def default_state_path() -> str:
+    import platformdirs
+
+    return str(pathlib.Path(platformdirs.user_data_dir("codestar-local")) / "state.db")
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    state = args.state or default_state_path()
+    if state in ("memory", ":memory:") and args.workers > 1:
+        print("codestar-local: --state memory cannot be shared by several workers; use a file or PostgreSQL", file=sys.stderr)
+        return 2
+    os.environ["CODESTAR_LOCAL_STATE"] = state
+    if args.auto_handshake is not None:
+        os.environ["CODESTAR_LOCAL_AUTO_HANDSHAKE"] = str(args.auto_handshake)
+    if args.vpc_init_seconds is not None:
+        os.environ["CODESTAR_LOCAL_VPC_INIT_SECONDS"] = str(args.vpc_init_seconds)
+    from .asgi import create_app
+
+    # Open the state once in the parent so a bad path or URL fails before the workers start.
+    probe = create_app()
+    where = probe.store.url
+    probe.close()
+    print(f"codestar-local {__version__} on http://{args.host}:{args.port} (state: {where})", flush=True)
+    uvicorn.run(
+        "codestar_local.asgi:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers if args.workers > 1 else None,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+        log_level=args.log_level,
+        access_log=args.access_log,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codestar-local", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"codestar-local {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the emulator (default 127.0.0.1:4599)")
+    serve.add_argument("--host", default=os.environ.get("CODESTAR_LOCAL_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("CODESTAR_LOCAL_PORT", "4599")))
+    serve.add_argument("--state", default=os.environ.get("CODESTAR_LOCAL_STATE"), help="SQLite file, 'memory', or postgresql://...")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--auto-handshake", type=float, nargs="?", const=0.0, default=None, metavar="SECONDS",
+                       help="make new connections and hosts AVAILABLE after SECONDS (default off; 0 when given bare)")
+    serve.add_argument("--vpc-init-seconds", type=float, default=None, help="how long a VPC host stays VPC_CONFIG_INITIALIZING (1)")
+    serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

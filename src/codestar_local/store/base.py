@@ -1,0 +1,123 @@
+"""The storage interface.
+
+State is a set of versioned JSON documents ("items"), each with a kind, a unique
+id (an ARN or a composed key), the account and region that own it, an optional
+parent id (what it refers to, for reference checks) and an insertion sequence
+number that never repeats, used for keyset pagination.
+
+Providers see only a transaction object (Tx) with the methods below; the
+transaction makes check-then-write rules (quotas, uniqueness, references) atomic.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+import orjson
+
+from ..errors import AwsError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(slots=True)
+class Item:
+    seq: int
+    kind: str
+    id: str
+    account: str
+    region: str
+    parent: str | None
+    data: dict
+
+
+class Tx(Protocol):
+    def get(self, kind: str, id: str) -> Item | None: ...
+    def insert(self, kind: str, id: str, account: str, region: str, data: dict, parent: str | None = None) -> Item: ...
+    def update(self, item: Item) -> None: ...
+    def delete(self, kind: str, id: str) -> bool: ...
+    def list(
+        self,
+        kind: str,
+        account: str,
+        region: str | None = None,
+        parent: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[Item]: ...
+    def count(self, kind: str, account: str, region: str | None = None, parent: str | None = None) -> int: ...
+    def retire(self, id: str) -> None: ...
+    def is_retired(self, id: str) -> bool: ...
+
+
+class Store:
+    """Base class: subclasses implement read()/write() yielding a Tx."""
+
+    url: str = ""
+
+    def read(self) -> contextlib.AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    def write(self) -> contextlib.AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    # Whole-state operations for the control API and snapshots.
+    def dump(self) -> dict:
+        raise NotImplementedError
+
+    def load(self, snapshot: dict) -> None:
+        raise NotImplementedError
+
+    def reset(self, account: str | None = None) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def encode(data: dict) -> str:
+    return orjson.dumps(data).decode()
+
+
+def decode(text) -> dict:
+    return orjson.loads(text)
+
+
+# -- pagination tokens ---------------------------------------------------------
+def make_token(kind: str, seq: int) -> str:
+    raw = orjson.dumps({"v": 1, "k": kind, "s": seq})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def read_token(kind: str, token: str | None) -> int:
+    """The sequence number to continue after; a token that is not ours is a ValidationException."""
+    if token is None:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        value = orjson.loads(raw)
+        if value.get("v") == 1 and value.get("k") == kind and type(value.get("s")) is int and value["s"] >= 0:
+            return value["s"]
+    except Exception:
+        pass
+    raise AwsError("ValidationException", "Invalid NextToken: the token is malformed or was not issued for this operation")
+
+
+def open_store(url: str) -> Store:
+    """'memory', a file path, sqlite:///path, or postgresql://..."""
+    if url.startswith(("postgres://", "postgresql://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(url)
+    from .sqlite import SqliteStore
+
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite:///") :]
+    return SqliteStore(url)
+
+
+def iter_scope(items: list[Item]) -> Iterator[Item]:
+    yield from items

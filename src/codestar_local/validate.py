@@ -1,0 +1,305 @@
+"""Input validation compiled from the service model.
+
+Each input shape is compiled once into a tree of small closures, so a request
+costs one walk of its own values and never a walk of the model. All constraint
+failures of one request are gathered into one ValidationException in AWS's
+(Coral's) format; a value of the wrong JSON/CBOR type is a
+SerializationException, as the AWS front end answers it.
+
+The message rules live in RULES, in one place.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Callable
+
+import regex
+
+from .errors import AwsError
+
+RULES = {
+    "required": "Member must not be null",
+    "max_len": "Member must have length less than or equal to {}",
+    "min_len": "Member must have length greater than or equal to {}",
+    "pattern": "Member must satisfy regular expression pattern: {}",
+    "enum": "Member must satisfy enum value set: [{}]",
+    "max": "Member must have value less than or equal to {}",
+    "min": "Member must have value greater than or equal to {}",
+}
+
+# What the AWS front end says when a JSON value has the wrong type.
+TYPE_NAMES = {
+    "string": "a String",
+    "integer": "an Integer",
+    "long": "a Long",
+    "boolean": "a Boolean",
+    "timestamp": "a Timestamp",
+    "blob": "a Blob",
+    "float": "a Float",
+    "double": "a Double",
+}
+
+Validator = Callable[[object], None]
+Check = Callable[[object, str, list], None]
+
+
+def render(value) -> str:
+    """A value as Coral prints it inside 'Value ... at'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={render(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def message(errors: list[tuple[str, object, str]]) -> str:
+    """errors: (path, value or None for null, rule text)."""
+    parts = []
+    for path, value, rule in errors:
+        shown = "null" if value is None else f"'{render(value)}'"
+        parts.append(f"Value {shown} at '{path}' failed to satisfy constraint: {rule}")
+    n = len(errors)
+    return f"{n} validation error{'s' if n != 1 else ''} detected: " + "; ".join(parts)
+
+
+def path_name(member: str) -> str:
+    return member[:1].lower() + member[1:]
+
+
+def java_length(s: str) -> int:
+    """String length in UTF-16 code units, as Java counts it."""
+    if s.isascii():
+        return len(s)
+    return len(s.encode("utf-16-le")) // 2
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "NULL_VALUE"
+    if isinstance(value, bool):
+        return "TRUE_VALUE" if value else "FALSE_VALUE"
+    if isinstance(value, (int, float)):
+        return "NUMBER_VALUE"
+    if isinstance(value, str):
+        return "STRING_VALUE"
+    return "VALUE"
+
+
+def type_error(value, expected: str) -> AwsError:
+    if isinstance(value, dict):
+        msg = "Start of structure or map found where not expected."
+    elif isinstance(value, list):
+        msg = "Start of list found where not expected."
+    elif expected in ("structure", "map"):
+        msg = f"{_json_kind(value)} can not be converted to a Structure or Map"
+    elif expected == "list":
+        msg = f"{_json_kind(value)} can not be converted to a List"
+    else:
+        msg = f"{_json_kind(value)} can not be converted to {TYPE_NAMES.get(expected, 'a ' + expected)}"
+    return AwsError("SerializationException", msg)
+
+
+class Compiler:
+    def __init__(self, shapes: dict):
+        self.shapes = shapes
+        self.cache: dict[str, Check] = {}
+
+    def compile(self, shape_name: str) -> Validator:
+        check = self.check(shape_name)
+
+        def validator(params) -> None:
+            errors: list = []
+            check(params, "", errors)
+            if errors:
+                raise AwsError("ValidationException", message(errors))
+
+        return validator
+
+    def check(self, name: str) -> Check:
+        found = self.cache.get(name)
+        if found is not None:
+            return found
+        # Recursive shapes: install a trampoline first.
+        slot: list[Check] = []
+        self.cache[name] = lambda v, p, e: slot[0](v, p, e)
+        built = self._build(self.shapes[name])
+        slot.append(built)
+        self.cache[name] = built
+        return built
+
+    def _build(self, shape: dict) -> Check:
+        kind = shape["type"]
+        builder = getattr(self, f"_build_{kind}", None)
+        if builder is None:
+            return lambda v, p, e: None
+        return builder(shape)
+
+    # -- scalars -----------------------------------------------------------
+    def _build_string(self, shape: dict) -> Check:
+        enum = shape.get("enum")
+        enum_set = frozenset(enum) if enum else None
+        enum_rule = RULES["enum"].format(", ".join(enum)) if enum else None
+        pattern = shape.get("pattern")
+        matcher = regex.compile(pattern, regex.ASCII | regex.V0).fullmatch if pattern else None
+        pattern_rule = RULES["pattern"].format(pattern) if pattern else None
+        lo, hi = shape.get("min"), shape.get("max")
+        lo_rule = RULES["min_len"].format(lo) if lo is not None else None
+        hi_rule = RULES["max_len"].format(hi) if hi is not None else None
+
+        def check(v, p, e):
+            if type(v) is not str:
+                raise type_error(v, "string")
+            if enum_set is not None and v not in enum_set:
+                e.append((p, v, enum_rule))
+            if matcher is not None and matcher(v) is None:
+                e.append((p, v, pattern_rule))
+            if lo is not None or hi is not None:
+                n = java_length(v)
+                if lo is not None and n < lo:
+                    e.append((p, v, lo_rule))
+                if hi is not None and n > hi:
+                    e.append((p, v, hi_rule))
+
+        return check
+
+    def _build_integer(self, shape: dict) -> Check:
+        lo, hi = shape.get("min"), shape.get("max")
+        lo_rule = RULES["min"].format(lo) if lo is not None else None
+        hi_rule = RULES["max"].format(hi) if hi is not None else None
+        kind = shape["type"]
+
+        def check(v, p, e):
+            if type(v) is not int:
+                if type(v) is float and v.is_integer():
+                    v = int(v)
+                else:
+                    raise type_error(v, kind)
+            if lo is not None and v < lo:
+                e.append((p, v, lo_rule))
+            if hi is not None and v > hi:
+                e.append((p, v, hi_rule))
+
+        return check
+
+    _build_long = _build_integer
+
+    def _build_float(self, shape: dict) -> Check:
+        def check(v, p, e):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise type_error(v, "double")
+
+        return check
+
+    _build_double = _build_float
+
+    def _build_boolean(self, shape: dict) -> Check:
+        def check(v, p, e):
+            if type(v) is not bool:
+                raise type_error(v, "boolean")
+
+        return check
+
+    def _build_timestamp(self, shape: dict) -> Check:
+        def check(v, p, e):
+            if isinstance(v, bool) or not isinstance(v, (int, float, str, datetime.datetime)):
+                raise type_error(v, "timestamp")
+
+        return check
+
+    def _build_blob(self, shape: dict) -> Check:
+        def check(v, p, e):
+            if not isinstance(v, (str, bytes)):
+                raise type_error(v, "blob")
+
+        return check
+
+    # -- aggregates --------------------------------------------------------
+    def _size_checks(self, shape: dict):
+        lo, hi = shape.get("min"), shape.get("max")
+        lo_rule = RULES["min_len"].format(lo) if lo is not None else None
+        hi_rule = RULES["max_len"].format(hi) if hi is not None else None
+        return lo, hi, lo_rule, hi_rule
+
+    def _build_list(self, shape: dict) -> Check:
+        lo, hi, lo_rule, hi_rule = self._size_checks(shape)
+        item_name = shape["member"]["shape"]
+        item = None
+
+        def check(v, p, e):
+            nonlocal item
+            if type(v) is not list:
+                raise type_error(v, "list")
+            n = len(v)
+            if lo is not None and n < lo:
+                e.append((p, v, lo_rule))
+            if hi is not None and n > hi:
+                e.append((p, v, hi_rule))
+            if item is None:
+                item = self.check(item_name)
+            for i, x in enumerate(v, 1):
+                if x is None:
+                    continue
+                item(x, f"{p}.{i}.member", e)
+
+        return check
+
+    def _build_map(self, shape: dict) -> Check:
+        lo, hi, lo_rule, hi_rule = self._size_checks(shape)
+        key_name, value_name = shape["key"]["shape"], shape["value"]["shape"]
+        key_check = value_check = None
+
+        def check(v, p, e):
+            nonlocal key_check, value_check
+            if type(v) is not dict:
+                raise type_error(v, "map")
+            n = len(v)
+            if lo is not None and n < lo:
+                e.append((p, v, lo_rule))
+            if hi is not None and n > hi:
+                e.append((p, v, hi_rule))
+            if key_check is None:
+                key_check = self.check(key_name)
+                value_check = self.check(value_name)
+            for k, x in v.items():
+                key_errors: list = []
+                key_check(k, p, key_errors)
+                if key_errors:
+                    rules = ", ".join(r for _, _, r in key_errors)
+                    e.append((p, v, f"Map keys must satisfy constraint: [{rules}]"))
+                if x is not None:
+                    value_check(x, f"{p}.{k}", e)
+
+        return check
+
+    def _build_structure(self, shape: dict) -> Check:
+        members = shape.get("members", {})
+        required = tuple(shape.get("required", ()))
+        names = {m: path_name(m) for m in members}
+        member_shapes = {m: ref["shape"] for m, ref in members.items()}
+        integers = frozenset(m for m, s in member_shapes.items() if self.shapes[s]["type"] in ("integer", "long"))
+        checks: dict[str, Check] = {}
+
+        def check(v, p, e):
+            if type(v) is not dict:
+                raise type_error(v, "structure")
+            prefix = p + "." if p else ""
+            for m in required:
+                if v.get(m) is None:
+                    e.append((prefix + names[m], None, RULES["required"]))
+            for k, x in v.items():
+                if x is None:
+                    continue
+                c = checks.get(k)
+                if c is None:
+                    shape_name = member_shapes.get(k)
+                    if shape_name is None:
+                        continue  # unknown members are ignored, as AWS does
+                    c = checks[k] = self.check(shape_name)
+                c(x, prefix + names[k], e)
+                if type(x) is float and k in integers:
+                    v[k] = int(x)  # 5.0 is read as 5, as Jackson does
+
+        return check
