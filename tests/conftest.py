@@ -56,14 +56,15 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
 
-    def client(self, service, account="000000000000", region="us-east-1", retries=1, **kw):
+    def client(self, service, account="000000000000", region="us-east-1", retries=1, validate=True, **kw):
+        # validate=False turns off botocore's client-side checks, to send invalid input to the server.
         return boto3.session.Session().client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=region,
             aws_access_key_id=account,
             aws_secret_access_key="secret",
-            config=botocore.config.Config(retries={"max_attempts": retries, "mode": "standard"}),
+            config=botocore.config.Config(retries={"max_attempts": retries, "mode": "standard"}, parameter_validation=validate),
             **kw,
         )
 
