@@ -7,6 +7,7 @@ in-process mock and the tests all go through it.
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import time
 import uuid
@@ -24,6 +25,8 @@ CONTROL_PREFIX = "/_codestar-local/"
 @dataclass
 class Config:
     max_body: int = 2 * 1024 * 1024
+    # Control API bodies (state snapshots) may be larger than any AWS request.
+    max_control_body: int = 256 * 1024 * 1024
     # Seconds a host with a VPC configuration stays VPC_CONFIG_INITIALIZING before PENDING.
     vpc_init_seconds: float = 1.0
     # None = off; otherwise seconds after which new connections/hosts become AVAILABLE.
@@ -79,13 +82,17 @@ class App:
         self.providers = providers(self)
         self.recent: collections.deque = collections.deque(maxlen=self.config.request_log_size)
         self.control = ControlApi(self)
+        # Request ids: a random per-process prefix and a counter, in UUID form (uuid4 per request costs more).
+        prefix = uuid.uuid4().hex
+        counter = itertools.count(1)
+        self._request_id = lambda: f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{prefix[16:20]}-{next(counter):012x}"
 
     # -- the core ----------------------------------------------------------
     def handle(self, req: Request) -> Response:
         if req.path.startswith(CONTROL_PREFIX):
             return self.control.handle(req)
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = self._request_id()
         service = op = None
         codec = None
         account = None
@@ -148,7 +155,8 @@ class App:
             return
         if kind != "http":
             return
-        limit = self.config.max_body
+        control = scope["path"].startswith(CONTROL_PREFIX)
+        limit = self.config.max_control_body if control else self.config.max_body
         chunks = []
         size = 0
         too_big = False
@@ -166,7 +174,8 @@ class App:
                     chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # ASGI header names are already lower-case.
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         req = Request(
             scope["method"], scope["path"], headers, b"".join(chunks), scope.get("query_string", b"").decode("latin-1"), too_big
         )

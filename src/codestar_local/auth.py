@@ -36,10 +36,27 @@ def account_for_key(access_key: str | None) -> str:
 _ANONYMOUS = Caller(DEFAULT_ACCOUNT, DEFAULT_REGION)
 
 
+_CACHE: dict = {}
+
+
 def caller(headers: dict, query: str = "") -> Caller:
     auth = headers.get("authorization")
     if auth is None:
         return _ANONYMOUS
+    # The credential scope repeats across requests; the signature after it does not.
+    cut = auth.find(",")
+    scope_part = auth[:cut] if cut > 0 else auth
+    found = _CACHE.get(scope_part)
+    if found is not None:
+        return found
+    result = _parse(auth)
+    if len(_CACHE) >= 4096:
+        _CACHE.clear()
+    _CACHE[scope_part] = result
+    return result
+
+
+def _parse(auth: str) -> Caller:
     if not auth.startswith("AWS4-HMAC-SHA256 "):
         raise AwsError(
             "IncompleteSignatureException",

@@ -47,6 +47,8 @@ def cmd_serve(args) -> int:
         log_level=args.log_level,
         access_log=args.access_log,
         lifespan="on",
+        proxy_headers=False,
+        server_header=False,
         timeout_graceful_shutdown=5,
     )
     return 0

@@ -149,13 +149,21 @@ class Compiler:
         lo_rule = RULES["min_len"].format(lo) if lo is not None else None
         hi_rule = RULES["max_len"].format(hi) if hi is not None else None
 
+        # Values that matched before: a dict hit is cheaper than a backtracking ARN pattern.
+        matched: dict = {}
+
         def check(v, p, e):
             if type(v) is not str:
                 raise type_error(v, "string")
             if enum_set is not None and v not in enum_set:
                 e.append((p, v, enum_rule))
-            if matcher is not None and matcher(v) is None:
-                e.append((p, v, pattern_rule))
+            if matcher is not None and v not in matched:
+                if matcher(v) is None:
+                    e.append((p, v, pattern_rule))
+                elif len(v) <= 2048:
+                    if len(matched) >= 4096:
+                        matched.clear()
+                    matched[v] = True
             if lo is not None or hi is not None:
                 n = java_length(v)
                 if lo is not None and n < lo:

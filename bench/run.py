@@ -1,0 +1,230 @@
+"""Throughput and server CPU per request, against a do-nothing ASGI app in the same run.
+
+    python bench/run.py [--seconds 10] [--connections 16] [--state file|memory] [--workers 1]
+
+Starts, one after another on free ports with the same uvicorn settings
+(uvloop + httptools): the do-nothing app (answers 200 `{}`), then
+`codestar-local serve`. Drives each with wrk (Debian package `wrk`) for a fixed
+time and connection count, and reads the server's CPU time from /proc.
+Prints requests/s, CPU microseconds per request, and ratios to the baseline.
+Results are appended to bench/results/history.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = pathlib.Path(__file__).resolve().parent
+TICK = os.sysconf("SC_CLK_TCK")
+
+GET_LUA = """
+local arns = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local body = '{"ConnectionArn": "' .. arns[(i %% #arns) + 1] .. '"}'
+  return wrk.format("POST", "/", {
+    ["Content-Type"] = "application/x-amz-json-1.0",
+    ["X-Amz-Target"] = "com.amazonaws.codestar.connections.CodeStar_connections_20191201.GetConnection",
+    ["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/20261121/us-east-1/codestar-connections/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00",
+    ["X-Amz-Date"] = "20261121T000000Z",
+  }, body)
+end
+"""
+
+# Every request in its own account (rotating), so the 250-connection quota never bites.
+CREATE_LUA = """
+local i = 0
+local base = %d
+request = function()
+  i = i + 1
+  local account = string.format("%%012d", base + (i %% 2000000))
+  local body = '{"ProviderType": "GitHub", "ConnectionName": "bench-' .. i .. '"}'
+  return wrk.format("POST", "/", {
+    ["Content-Type"] = "application/x-amz-json-1.0",
+    ["X-Amz-Target"] = "com.amazonaws.codestar.connections.CodeStar_connections_20191201.CreateConnection",
+    ["Authorization"] = "AWS4-HMAC-SHA256 Credential=" .. account .. "/20261121/us-east-1/codestar-connections/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00",
+    ["X-Amz-Date"] = "20261121T000000Z",
+  }, body)
+end
+"""
+
+BASELINE_LUA = GET_LUA
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its children that have been waited for."""
+    total = 0.0
+    pids = [pid] + children(pid)
+    for p in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for task in pathlib.Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            pass
+    return out + [g for c in out for g in children(c)]
+
+
+def wait_ready(url: str, proc) -> None:
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stdout.read().decode()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"not ready: {url}")
+
+
+def wrk(port: int, lua: str, seconds: float, connections: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(lua)
+        script = f.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{int(round(seconds))}s", "--latency", "-s", script, f"http://127.0.0.1:{port}/"],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 30,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p50 = re.search(r"50%\s+([\d.]+\w+)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    return {
+        "rps": rps,
+        "requests": total,
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+        "p50": p50.group(1) if p50 else None,
+        "p99": p99.group(1) if p99 else None,
+    }
+
+
+def measure(proc, port, lua, seconds, connections) -> dict:
+    # Warm up (JIT-free Python still fills caches, SQLite pages, uvloop buffers).
+    wrk(port, lua, 1, connections)
+    before = cpu_seconds(proc.pid)
+    result = wrk(port, lua, seconds, connections)
+    used = cpu_seconds(proc.pid) - before
+    result["cpu_us_per_request"] = used / result["requests"] * 1e6 if result["requests"] else None
+    return result
+
+
+def start(cmd, port) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc
+
+
+def stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--state", choices=["file", "memory"], default="file")
+    ap.add_argument("--workers", type=int, default=1)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        print("bench/run.py needs wrk (apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    results = {}
+    # 1. baseline: the do-nothing app.
+    port = free_port()
+    base = start(
+        [sys.executable, "-m", "uvicorn", "bench.nothing:app", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+         "--log-level", "warning", "--no-access-log", "--app-dir", str(HERE.parent)],
+        port,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/", base)
+        results["baseline"] = measure(base, port, BASELINE_LUA % ('"x"', "AKIDEXAMPLE"), args.seconds, args.connections)
+    finally:
+        stop(base)
+
+    # 2. codestar-local.
+    tmp = tempfile.mkdtemp()
+    state = os.path.join(tmp, "state.db") if args.state == "file" else "memory"
+    port = free_port()
+    srv = start(
+        [sys.executable, "-m", "codestar_local.cli", "serve", "--port", str(port), "--state", state, "--workers", str(args.workers)],
+        port,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/_codestar-local/health", srv)
+        arns = []
+        for i in range(8):
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/",
+                data=json.dumps({"ProviderType": "GitHub", "ConnectionName": f"c{i}"}).encode(),
+                headers={
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "X-Amz-Target": "com.amazonaws.codestar.connections.CodeStar_connections_20191201.CreateConnection",
+                    "Authorization": "AWS4-HMAC-SHA256 Credential=123456789012/20261121/us-east-1/codestar-connections/aws4_request, SignedHeaders=host, Signature=00",
+                },
+            )
+            with urllib.request.urlopen(req) as r:
+                arns.append(json.loads(r.read())["ConnectionArn"])
+        lua = GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
+        results["GetConnection"] = measure(srv, port, lua, args.seconds, args.connections)
+        results["CreateConnection"] = measure(srv, port, CREATE_LUA % 100000000000, args.seconds, args.connections)
+    finally:
+        stop(srv)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    b = results["baseline"]
+    print(f"{'case':18} {'req/s':>9} {'ratio':>7} {'CPU us/req':>11} {'CPU x':>6} {'p50':>8} {'p99':>8} {'non-2xx':>8}")
+    for name, r in results.items():
+        ratio = r["rps"] / b["rps"]
+        cpu_ratio = r["cpu_us_per_request"] / b["cpu_us_per_request"]
+        r["ratio_rps"] = round(ratio, 3)
+        r["ratio_cpu"] = round(cpu_ratio, 2)
+        print(f"{name:18} {r['rps']:9.0f} {ratio:7.2f} {r['cpu_us_per_request']:11.1f} {cpu_ratio:6.2f} {r['p50']:>8} {r['p99']:>8} {r['errors']:8d}")
+    (HERE / "results").mkdir(exist_ok=True)
+    with open(HERE / "results" / "history.jsonl", "a") as f:
+        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "args": vars(args), "results": results}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
