@@ -17,6 +17,25 @@ def default_state_path() -> str:
     return str(pathlib.Path(platformdirs.user_data_dir("codestar-local")) / "state.db")
 
 
+def _server_class():
+    import contextlib
+
+    import uvicorn
+
+    class QuietExitServer(uvicorn.Server):
+        """Shut down gracefully on SIGTERM/SIGINT and exit 0, instead of re-raising the signal afterwards."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    self._captured_signals.clear()
+
+    return QuietExitServer
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -36,12 +55,12 @@ def cmd_serve(args) -> int:
     where = probe.store.url
     probe.close()
     print(f"codestar-local {__version__} on http://{args.host}:{args.port} (state: {where})", flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         "codestar_local.asgi:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers if args.workers > 1 else None,
+        workers=args.workers,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http="httptools",
         log_level=args.log_level,
@@ -51,6 +70,15 @@ def cmd_serve(args) -> int:
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+    if args.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        server = _server_class()(config)
+        server.run()
+        if not server.started:
+            return 1
     return 0
 
 
@@ -70,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
+
+    from .control.sync import add_parser as add_sync_parser
+
+    add_sync_parser(sub)
     return parser
 
 

@@ -128,7 +128,8 @@ class ConnectionsProvider:
             raise AwsError("LimitExceededException", "Exceeded the maximum limit for connections")
         tags = merge_tags([], p.get("Tags") or [])
         check_tag_quota(tags)
-        arn = self._new_id(ctx, CONNECTION, lambda: ctx.arn(f"connection/{uuid.uuid4()}"))
+        # uuid4 ids do not repeat; the UNIQUE constraint backs that up without a look-up.
+        arn = ctx.arn(f"connection/{uuid.uuid4()}")
         data = {
             "ConnectionName": p["ConnectionName"],
             "ConnectionArn": arn,
@@ -301,7 +302,7 @@ class ConnectionsProvider:
         parts = parse_arn(arn)
         kind = TAGGABLE.get(parts[3]) if parts else None
         item = ctx.tx.get(kind, arn) if kind else None
-        if item is None or item.account != ctx.account or (kind == HOST and item.region != ctx.region):
+        if item is None or item.account != ctx.account or (kind in (HOST, REPOSITORY_LINK) and item.region != ctx.region):
             raise AwsError("ResourceNotFoundException", f"Resource {arn} does not exist")
         return item
 
