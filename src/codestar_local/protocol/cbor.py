@@ -12,26 +12,29 @@ PROTOCOL_HEADER = (b"Smithy-Protocol", b"rpc-v2-cbor")
 
 
 def _tag_timestamps(value, path: tuple):
-    """Wrap the timestamps found at `path` in CBOR tag 1 (epoch seconds)."""
+    """`value` with the timestamps found at `path` wrapped in CBOR tag 1 (epoch seconds).
+
+    Copies the containers it changes: the output may be the provider's own data.
+    A null timestamp stays null (a tagged null breaks clients).
+    """
     if value is None:
-        return
+        return None
     if not path:
-        return
+        if isinstance(value, datetime.datetime):
+            value = value.timestamp()
+        return cbor2.CBORTag(1, value)
     key, rest = path[0], path[1:]
     if key == "*":
-        items = range(len(value))
-    elif key == "**":
-        items = list(value)
-    else:
-        items = (key,) if key in value else ()
-    for k in items:
-        if rest:
-            _tag_timestamps(value[k], rest)
-        else:
-            v = value[k]
-            if isinstance(v, datetime.datetime):
-                v = v.timestamp()
-            value[k] = cbor2.CBORTag(1, v)
+        return [_tag_timestamps(v, rest) for v in value] if type(value) is list else value
+    if type(value) is not dict:
+        return value
+    if key == "**":
+        return {k: _tag_timestamps(v, rest) for k, v in value.items()}
+    if key not in value:
+        return value
+    copy = dict(value)
+    copy[key] = _tag_timestamps(value[key], rest)
+    return copy
 
 
 class CborCodec:
@@ -52,9 +55,8 @@ class CborCodec:
 
     def encode_output(self, service, op, output: dict | None) -> tuple[list, bytes]:
         output = output or {}
-        if op.timestamp_paths:
-            for path in op.timestamp_paths:
-                _tag_timestamps(output, path)
+        for path in op.timestamp_paths:
+            output = _tag_timestamps(output, path)
         return [(b"Content-Type", b"application/cbor"), PROTOCOL_HEADER], cbor2.dumps(output)
 
     def encode_error(self, service, err: AwsError) -> tuple[int, list, bytes]:

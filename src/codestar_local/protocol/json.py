@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 import orjson
 
 from ..errors import AwsError
+
+
+def _epoch(value):
+    # AWS JSON timestamps are epoch seconds, never orjson's ISO strings.
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class JsonCodec:
@@ -25,7 +34,8 @@ class JsonCodec:
         return service.json_content_type if service is not None else "application/x-amz-json-1.0"
 
     def encode_output(self, service, op, output: dict | None) -> tuple[list, bytes]:
-        return [(b"Content-Type", service.json_content_type.encode())], orjson.dumps(output or {})
+        body = orjson.dumps(output or {}, default=_epoch, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        return [(b"Content-Type", service.json_content_type.encode())], body
 
     def encode_error(self, service, err: AwsError) -> tuple[int, list, bytes]:
         body = {"__type": err.type_for(service) if service is None or service.json_version == "1.0" else err.code}
