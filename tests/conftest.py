@@ -27,6 +27,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_SESSIONS: dict = {}
+
+
+def boto_session() -> boto3.session.Session:
+    """One boto3 session per AWS_DATA_PATH: a fresh session re-reads the models (~0.3 s per client)."""
+    key = os.environ.get("AWS_DATA_PATH")
+    if key not in _SESSIONS:
+        _SESSIONS[key] = boto3.session.Session()
+    return _SESSIONS[key]
+
+
 class Server:
     def __init__(self, state="memory", extra=(), env=None):
         self.port = free_port()
@@ -58,7 +69,7 @@ class Server:
 
     def client(self, service, account="000000000000", region="us-east-1", retries=1, validate=True, **kw):
         # validate=False turns off botocore's client-side checks, to send invalid input to the server.
-        return boto3.session.Session().client(
+        return boto_session().client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=region,
