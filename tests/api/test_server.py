@@ -14,6 +14,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import Server, free_port
+from pg import fresh_database
 
 
 def health(url):
@@ -102,11 +103,36 @@ def test_memory_state_refuses_several_workers():
     assert "memory" in result.stderr
 
 
-@pytest.fixture(scope="module")
-def workers(tmp_path_factory):
-    s = Server(state=str(tmp_path_factory.mktemp("workers") / "state.db"), extra=["--workers", "2"])
-    yield s
-    s.stop()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def workers(request, tmp_path_factory):
+    """Two server processes sharing one state: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        s = Server(state=str(tmp_path_factory.mktemp("workers") / "state.db"), extra=["--workers", "2"])
+        yield s
+        s.stop()
+    else:
+        with fresh_database() as url:
+            s = Server(state=url, extra=["--workers", "2"])
+            yield s
+            s.stop()
+
+
+def test_postgres_state_survives_restart(account):
+    with fresh_database() as url:
+        first = Server(state=url)
+        try:
+            c = first.client("codestar-connections", account=account)
+            arn = c.create_connection(ProviderType="GitLab", ConnectionName="pg")["ConnectionArn"]
+            status, body = health(first.endpoint_url)
+            assert body["state"].startswith("postgresql://")
+        finally:
+            first.stop()
+        second = Server(state=url)
+        try:
+            c = second.client("codeconnections", account=account)
+            assert c.get_connection(ConnectionArn=arn)["Connection"]["ConnectionName"] == "pg"
+        finally:
+            second.stop()
 
 
 def test_workers_share_state_and_enforce_quota(workers, account):
