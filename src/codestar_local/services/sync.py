@@ -1,0 +1,532 @@
+"""Git sync: repository links, sync configurations, sync status and sync blockers.
+
+`SyncMixin` adds the 15 Git sync operations to ConnectionsProvider (both
+connection endpoints, one store). Rules and their sources: docs/GITSYNC.md,
+docs/BEHAVIOUR.md and ../shared/FACTS.md §1.7-1.8, §2, §5.
+
+A sync is started by the control API (`record_push`). Nothing is written after
+the push: each attempt stores its planned events with their times and a read
+shows the events that are due, so it also works with several server processes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+
+from ..errors import AwsError
+from ..store.base import read_token
+from .connections import CONNECTION, REPOSITORY_LINK, check_tag_quota, merge_tags, page
+
+SYNC_CONFIGURATION = "sync_configuration"
+SYNC_BLOCKER = "sync_blocker"
+REPOSITORY_SYNC_ATTEMPT = "repository_sync_attempt"
+RESOURCE_SYNC_ATTEMPT = "resource_sync_attempt"
+
+LINK_QUOTA = 100  # per account and region (FACTS 2.2)
+STACK_SYNC_QUOTA = 100  # CFN_STACK_SYNC configurations per account and region
+PER_LINK_QUOTA = 100
+PER_BRANCH_QUOTA = 50  # per repository link and branch
+BLOCKERS_KEPT = 50  # resolved blockers beyond this are dropped, oldest first
+# Git sync providers (FACTS 5.7); AzureDevOps connections exist but do not sync.
+GIT_SYNC_PROVIDERS = ("Bitbucket", "GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged")
+ARN_SERVICES = ("codestar-connections", "codeconnections")
+DEFAULT_SYNC_SECONDS = 0.6
+OPTIONAL_SETTINGS = ("PublishDeploymentStatus", "TriggerResourceUpdateOn", "PullRequestComment")
+LINK_FIELDS = ("ConnectionArn", "EncryptionKeyArn", "OwnerId", "ProviderType", "RepositoryLinkArn", "RepositoryLinkId", "RepositoryName")
+CONFIG_FIELDS = ("Branch", "ConfigFile", "OwnerId", "ProviderType", "RepositoryLinkId", "RepositoryName", "ResourceName", "RoleArn", "SyncType")
+BLOCKER_FIELDS = ("Id", "Type", "Status", "CreatedReason", "CreatedAt", "Contexts", "ResolvedReason", "ResolvedAt")
+EVENT_FIELDS = ("Event", "ExternalId", "Time", "Type")
+
+
+def config_key(account: str, region: str, sync_type: str, resource: str) -> str:
+    return f"{account}/{region}/{sync_type}/{resource}"
+
+
+def link_view(d: dict) -> dict:
+    return {k: d[k] for k in LINK_FIELDS if d.get(k) is not None}
+
+
+def has_member(service, shape: str, member: str) -> bool:
+    return member in service.shapes[shape]["members"]
+
+
+def config_view(service, d: dict) -> dict:
+    view = {k: d[k] for k in CONFIG_FIELDS if d.get(k) is not None}
+    for k in OPTIONAL_SETTINGS:
+        # PullRequestComment is only in the codeconnections model.
+        if d.get(k) is not None and has_member(service, "SyncConfiguration", k):
+            view[k] = d[k]
+    return view
+
+
+def blocker_view(d: dict) -> dict:
+    return {k: d[k] for k in BLOCKER_FIELDS if d.get(k) is not None}
+
+
+def attempt_state(d: dict, now: float) -> tuple[str | None, list]:
+    """The status and the events of an attempt as they are at `now`."""
+    status = None
+    events = []
+    for e in d["Events"]:
+        if e["Time"] > now:
+            break
+        status = e.get("Status", status)
+        events.append({k: e[k] for k in EVENT_FIELDS if k in e})
+    return status, events
+
+
+def in_flight(items, now: float) -> bool:
+    return any(i.data["Ends"] > now for i in items)
+
+
+def prune(tx, kind: str, items, now: float) -> None:
+    """Drop finished attempts that can no longer be the latest or the latest successful one."""
+    if not items:
+        return
+    keep = {items[-1].id}
+    succeeded = [i for i in items if i.data["Ends"] <= now and i.data["Outcome"] == "SUCCEEDED"]
+    if succeeded:
+        keep.add(succeeded[-1].id)
+    for i in items:
+        if i.id not in keep and i.data["Ends"] <= now:
+            tx.delete(kind, i.id)
+
+
+def event(time: float, type_: str, text: str, external_id: str | None = None, status: str | None = None) -> dict:
+    e = {"Time": time, "Type": type_, "Event": text}
+    if external_id:
+        e["ExternalId"] = external_id
+    if status:
+        e["Status"] = status
+    return e
+
+
+def relevant(config: dict, changed_files) -> bool:
+    """FILE_CHANGE configurations sync only when a file of their directory changed."""
+    if changed_files is None or config.get("TriggerResourceUpdateOn") != "FILE_CHANGE":
+        return True
+    folder = posixpath.dirname(config["ConfigFile"])
+    return any(f == config["ConfigFile"] or not folder or f.startswith(folder + "/") for f in changed_files)
+
+
+class SyncMixin:
+    # -- lookups -----------------------------------------------------------
+    def _link(self, ctx, link_id: str, code: str = "ResourceNotFoundException"):
+        # Links are regional; either ARN prefix may hold the id (one product, two prefixes).
+        for svc in ARN_SERVICES:
+            item = ctx.tx.get(REPOSITORY_LINK, f"arn:aws:{svc}:{ctx.region}:{ctx.account}:repository-link/{link_id}")
+            if item is not None:
+                return item
+        raise AwsError(code, f"Repository link {link_id} does not exist")
+
+    def _link_connection(self, ctx, arn: str, code: str):
+        item = ctx.tx.get(CONNECTION, arn)
+        if item is None or item.account != ctx.account:
+            raise AwsError(code, f"Connection {arn} does not exist")
+        return item
+
+    def _config(self, ctx, sync_type: str, resource: str):
+        item = ctx.tx.get(SYNC_CONFIGURATION, config_key(ctx.account, ctx.region, sync_type, resource))
+        if item is None:
+            raise AwsError("ResourceNotFoundException", f"Sync configuration for resource {resource} of type {sync_type} does not exist")
+        return item
+
+    def _branch_count(self, ctx, link_id: str, branch: str) -> int:
+        return sum(1 for c in ctx.tx.list(SYNC_CONFIGURATION, ctx.account, parent=link_id) if c.data["Branch"] == branch)
+
+    # -- repository links --------------------------------------------------
+    def create_repository_link(self, ctx, p):
+        # CreateRepositoryLink models no ResourceNotFoundException: a bad connection is bad input.
+        conn = self._link_connection(ctx, p["ConnectionArn"], "InvalidInputException")
+        provider_type = conn.data["ProviderType"]
+        if provider_type not in GIT_SYNC_PROVIDERS:
+            raise AwsError("InvalidInputException", f"Provider type {provider_type} is not supported for repository links")
+        owner, repo = p["OwnerId"], p["RepositoryName"]
+        for other in ctx.tx.list(REPOSITORY_LINK, ctx.account, ctx.region, parent=conn.id):
+            if other.data["OwnerId"] == owner and other.data["RepositoryName"] == repo:
+                raise AwsError(
+                    "ResourceAlreadyExistsException",
+                    f"Repository link {other.data['RepositoryLinkId']} already links {owner}/{repo} through this connection",
+                )
+        if ctx.tx.count(REPOSITORY_LINK, ctx.account, ctx.region) >= LINK_QUOTA:
+            raise AwsError("LimitExceededException", f"Exceeded the maximum limit for repository links ({LINK_QUOTA})")
+        tags = merge_tags([], p.get("Tags") or [])
+        check_tag_quota(tags)
+        arn = ctx.arn(f"repository-link/{uuid.uuid4()}")  # uuid4 ids do not repeat
+        data = {
+            "ConnectionArn": conn.id,
+            "OwnerId": owner,
+            "ProviderType": provider_type,
+            "RepositoryLinkArn": arn,
+            "RepositoryLinkId": arn.rsplit("/", 1)[1],
+            "RepositoryName": repo,
+            "Tags": tags,
+            "CreatedAt": ctx.now,
+        }
+        if p.get("EncryptionKeyArn"):
+            data["EncryptionKeyArn"] = p["EncryptionKeyArn"]
+        ctx.tx.insert(REPOSITORY_LINK, arn, ctx.account, ctx.region, data, parent=conn.id)
+        return {"RepositoryLinkInfo": link_view(data)}
+
+    def get_repository_link(self, ctx, p):
+        return {"RepositoryLinkInfo": link_view(self._link(ctx, p["RepositoryLinkId"]).data)}
+
+    def list_repository_links(self, ctx, p):
+        after = read_token(REPOSITORY_LINK, p.get("NextToken"))
+        items = ctx.tx.list(REPOSITORY_LINK, ctx.account, ctx.region, after=after)
+        chosen, token = page(ctx, REPOSITORY_LINK, items, p)
+        out = {"RepositoryLinks": [link_view(i.data) for i in chosen]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def update_repository_link(self, ctx, p):
+        item = self._link(ctx, p["RepositoryLinkId"])
+        d = item.data
+        if in_flight(ctx.tx.list(REPOSITORY_SYNC_ATTEMPT, ctx.account, parent=d["RepositoryLinkId"]), ctx.now):
+            raise AwsError(
+                "UpdateOutOfSyncException",
+                f"A sync of repository link {d['RepositoryLinkId']} is in progress. Try again when it has finished",
+            )
+        arn = p.get("ConnectionArn")
+        if arn and arn != d["ConnectionArn"]:
+            conn = self._link_connection(ctx, arn, "ResourceNotFoundException")
+            if conn.data["ProviderType"] != d["ProviderType"]:
+                raise AwsError(
+                    "InvalidInputException",
+                    f"Connection {arn} is of provider type {conn.data['ProviderType']}; the repository link needs {d['ProviderType']}",
+                )
+            for other in ctx.tx.list(REPOSITORY_LINK, ctx.account, ctx.region, parent=conn.id):
+                if other.data["OwnerId"] == d["OwnerId"] and other.data["RepositoryName"] == d["RepositoryName"]:
+                    raise AwsError(
+                        "ConditionalCheckFailedException",
+                        f"Repository link {other.data['RepositoryLinkId']} already links this repository through connection {arn}",
+                    )
+            d["ConnectionArn"] = conn.id
+            item.parent = conn.id
+        if p.get("EncryptionKeyArn"):
+            d["EncryptionKeyArn"] = p["EncryptionKeyArn"]
+        ctx.tx.update(item)
+        return {"RepositoryLinkInfo": link_view(d)}
+
+    def delete_repository_link(self, ctx, p):
+        item = self._link(ctx, p["RepositoryLinkId"])
+        link_id = item.data["RepositoryLinkId"]
+        if ctx.tx.count(SYNC_CONFIGURATION, ctx.account, parent=link_id):
+            raise AwsError(
+                "SyncConfigurationStillExistsException",
+                f"Repository link {link_id} still has sync configurations. Delete them first",
+            )
+        for attempt in ctx.tx.list(REPOSITORY_SYNC_ATTEMPT, ctx.account, parent=link_id):
+            ctx.tx.delete(REPOSITORY_SYNC_ATTEMPT, attempt.id)
+        ctx.tx.delete(REPOSITORY_LINK, item.id)
+        ctx.tx.retire(item.id)
+        return {}
+
+    # -- sync configurations -----------------------------------------------
+    def _settings(self, ctx, shape: str, p: dict, data: dict) -> None:
+        for k in OPTIONAL_SETTINGS:
+            if p.get(k) is not None and has_member(ctx.service, shape, k):
+                data[k] = p[k]
+
+    def create_sync_configuration(self, ctx, p):
+        sync_type, resource, branch = p["SyncType"], p["ResourceName"], p["Branch"]
+        # CreateSyncConfiguration models no ResourceNotFoundException either.
+        link = self._link(ctx, p["RepositoryLinkId"], "InvalidInputException").data
+        link_id = link["RepositoryLinkId"]
+        key = config_key(ctx.account, ctx.region, sync_type, resource)
+        if ctx.tx.get(SYNC_CONFIGURATION, key) is not None:
+            raise AwsError("ResourceAlreadyExistsException", f"A sync configuration of type {sync_type} already exists for resource {resource}")
+        if ctx.tx.count(SYNC_CONFIGURATION, ctx.account, ctx.region) >= STACK_SYNC_QUOTA:
+            raise AwsError("LimitExceededException", f"Exceeded the maximum limit for CloudFormation stack sync configurations ({STACK_SYNC_QUOTA})")
+        if ctx.tx.count(SYNC_CONFIGURATION, ctx.account, parent=link_id) >= PER_LINK_QUOTA:
+            raise AwsError("LimitExceededException", f"Exceeded the maximum limit for sync configurations per repository link ({PER_LINK_QUOTA})")
+        if self._branch_count(ctx, link_id, branch) >= PER_BRANCH_QUOTA:
+            raise AwsError("LimitExceededException", f"Exceeded the maximum limit for sync configurations per branch ({PER_BRANCH_QUOTA})")
+        data = {
+            "Branch": branch,
+            "ConfigFile": p["ConfigFile"],
+            "OwnerId": link["OwnerId"],
+            "ProviderType": link["ProviderType"],
+            "RepositoryLinkId": link_id,
+            "RepositoryName": link["RepositoryName"],
+            "ResourceName": resource,
+            "RoleArn": p["RoleArn"],
+            "SyncType": sync_type,
+        }
+        self._settings(ctx, "CreateSyncConfigurationInput", p, data)
+        data["CreatedAt"] = ctx.now
+        ctx.tx.insert(SYNC_CONFIGURATION, key, ctx.account, ctx.region, data, parent=link_id)
+        return {"SyncConfiguration": config_view(ctx.service, data)}
+
+    def get_sync_configuration(self, ctx, p):
+        return {"SyncConfiguration": config_view(ctx.service, self._config(ctx, p["SyncType"], p["ResourceName"]).data)}
+
+    def list_sync_configurations(self, ctx, p):
+        link_id = self._link(ctx, p["RepositoryLinkId"]).data["RepositoryLinkId"]
+        after = read_token(SYNC_CONFIGURATION, p.get("NextToken"))
+        items = ctx.tx.list(SYNC_CONFIGURATION, ctx.account, ctx.region, parent=link_id, after=after)
+        sync_type = p["SyncType"]
+        chosen, token = page(ctx, SYNC_CONFIGURATION, items, p, lambda i: i.data["SyncType"] == sync_type)
+        out = {"SyncConfigurations": [config_view(ctx.service, i.data) for i in chosen]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def update_sync_configuration(self, ctx, p):
+        item = self._config(ctx, p["SyncType"], p["ResourceName"])
+        d = item.data
+        if in_flight(ctx.tx.list(RESOURCE_SYNC_ATTEMPT, ctx.account, parent=item.id), ctx.now):
+            raise AwsError(
+                "UpdateOutOfSyncException",
+                f"A sync of resource {d['ResourceName']} is in progress. Try again when it has finished",
+            )
+        link_id = d["RepositoryLinkId"]
+        if p.get("RepositoryLinkId") and p["RepositoryLinkId"] != link_id:
+            link = self._link(ctx, p["RepositoryLinkId"]).data
+            link_id = link["RepositoryLinkId"]
+            if ctx.tx.count(SYNC_CONFIGURATION, ctx.account, parent=link_id) >= PER_LINK_QUOTA:
+                # UpdateSyncConfiguration models no LimitExceededException.
+                raise AwsError("InvalidInputException", f"Repository link {link_id} already has {PER_LINK_QUOTA} sync configurations")
+            d.update(RepositoryLinkId=link_id, OwnerId=link["OwnerId"], ProviderType=link["ProviderType"], RepositoryName=link["RepositoryName"])
+            item.parent = link_id
+            moved = True
+        else:
+            moved = False
+        branch = p.get("Branch") or d["Branch"]
+        if (moved or branch != d["Branch"]) and self._branch_count(ctx, link_id, branch) >= PER_BRANCH_QUOTA:
+            raise AwsError("InvalidInputException", f"Branch {branch} already has {PER_BRANCH_QUOTA} sync configurations")
+        d["Branch"] = branch
+        for k in ("ConfigFile", "RoleArn"):
+            if p.get(k):
+                d[k] = p[k]
+        self._settings(ctx, "UpdateSyncConfigurationInput", p, d)
+        ctx.tx.update(item)
+        return {"SyncConfiguration": config_view(ctx.service, d)}
+
+    def delete_sync_configuration(self, ctx, p):
+        key = config_key(ctx.account, ctx.region, p["SyncType"], p["ResourceName"])
+        item = ctx.tx.get(SYNC_CONFIGURATION, key)
+        if item is None:
+            # DeleteSyncConfiguration models no ResourceNotFoundException.
+            raise AwsError("InvalidInputException", f"Sync configuration for resource {p['ResourceName']} of type {p['SyncType']} does not exist")
+        attempts = ctx.tx.list(RESOURCE_SYNC_ATTEMPT, ctx.account, parent=key)
+        if in_flight(attempts, ctx.now):
+            raise AwsError(
+                "ConcurrentModificationException",
+                f"A sync of resource {p['ResourceName']} is in progress. Try again when it has finished",
+            )
+        # Its sync status and blockers go with it (FACTS 5.13).
+        for attempt in attempts:
+            ctx.tx.delete(RESOURCE_SYNC_ATTEMPT, attempt.id)
+        for blocker in ctx.tx.list(SYNC_BLOCKER, ctx.account, parent=key):
+            ctx.tx.delete(SYNC_BLOCKER, blocker.id)
+        ctx.tx.delete(SYNC_CONFIGURATION, key)
+        return {}
+
+    # -- sync status -------------------------------------------------------
+    def list_repository_sync_definitions(self, ctx, p):
+        link_id = self._link(ctx, p["RepositoryLinkId"]).data["RepositoryLinkId"]
+        definitions = []
+        for c in ctx.tx.list(SYNC_CONFIGURATION, ctx.account, ctx.region, parent=link_id):
+            d = c.data
+            if d["SyncType"] == p["SyncType"]:
+                # For a stack sync the parent and the target are the same stack (FACTS 5.6).
+                definitions.append(
+                    {"Branch": d["Branch"], "Directory": posixpath.dirname(d["ConfigFile"]), "Parent": d["ResourceName"], "Target": d["ResourceName"]}
+                )
+        return {"RepositorySyncDefinitions": definitions}
+
+    def get_repository_sync_status(self, ctx, p):
+        link_id = self._link(ctx, p["RepositoryLinkId"]).data["RepositoryLinkId"]
+        branch, sync_type = p["Branch"], p["SyncType"]
+        attempts = [
+            a for a in ctx.tx.list(REPOSITORY_SYNC_ATTEMPT, ctx.account, parent=link_id)
+            if a.data["Branch"] == branch and a.data["SyncType"] == sync_type
+        ]
+        if not attempts:
+            raise AwsError("ResourceNotFoundException", f"No sync of branch {branch} of repository link {link_id} has been recorded")
+        d = attempts[-1].data
+        status, events = attempt_state(d, ctx.now)
+        return {"LatestSync": {"StartedAt": d["StartedAt"], "Status": status, "Events": events}}
+
+    @staticmethod
+    def _resource_attempt_view(d: dict, now: float) -> dict:
+        status, events = attempt_state(d, now)
+        return {
+            "Events": events,
+            "InitialRevision": d["InitialRevision"],
+            "StartedAt": d["StartedAt"],
+            "Status": status,
+            "TargetRevision": d["TargetRevision"],
+            "Target": d["Target"],
+        }
+
+    def get_resource_sync_status(self, ctx, p):
+        item = self._config(ctx, p["SyncType"], p["ResourceName"])
+        # A queued attempt shows only from its start; until then the previous one is the latest.
+        started = [a for a in ctx.tx.list(RESOURCE_SYNC_ATTEMPT, ctx.account, parent=item.id) if a.data["StartedAt"] <= ctx.now]
+        if not started:
+            raise AwsError("ResourceNotFoundException", f"Resource {p['ResourceName']} has not been synced yet")
+        out = {"LatestSync": self._resource_attempt_view(started[-1].data, ctx.now)}
+        for a in reversed(started):
+            view = self._resource_attempt_view(a.data, ctx.now)
+            if view["Status"] == "SUCCEEDED":
+                out["LatestSuccessfulSync"] = view
+                break
+        if item.data.get("DesiredState"):
+            out["DesiredState"] = item.data["DesiredState"]
+        return out
+
+    # -- sync blockers -----------------------------------------------------
+    def _blockers(self, ctx, key: str) -> list:
+        """Blockers of a resource that exist at ctx.now, newest first."""
+        items = [b for b in ctx.tx.list(SYNC_BLOCKER, ctx.account, parent=key) if b.data["CreatedAt"] <= ctx.now]
+        return items[::-1]
+
+    def get_sync_blocker_summary(self, ctx, p):
+        item = self._config(ctx, p["SyncType"], p["ResourceName"])
+        resource = item.data["ResourceName"]
+        return {
+            "SyncBlockerSummary": {
+                "ResourceName": resource,
+                "ParentResourceName": resource,
+                "LatestBlockers": [blocker_view(b.data) for b in self._blockers(ctx, item.id)],
+            }
+        }
+
+    def update_sync_blocker(self, ctx, p):
+        config = self._config(ctx, p["SyncType"], p["ResourceName"])
+        blocker = ctx.tx.get(SYNC_BLOCKER, p["Id"])
+        if blocker is None or blocker.parent != config.id or blocker.data["CreatedAt"] > ctx.now:
+            raise AwsError("SyncBlockerDoesNotExistException", f"Sync blocker {p['Id']} does not exist for resource {p['ResourceName']}")
+        d = blocker.data
+        if d["Status"] != "ACTIVE":
+            raise AwsError("InvalidInputException", f"Sync blocker {p['Id']} is already resolved")
+        d.update(Status="RESOLVED", ResolvedReason=p["ResolvedReason"], ResolvedAt=ctx.now)
+        ctx.tx.update(blocker)
+        return {"ResourceName": d["ResourceName"], "ParentResourceName": d["ParentResourceName"], "SyncBlocker": blocker_view(d)}
+
+    def add_blocker(self, ctx, config, reason: str, created_at: float, contexts: list) -> dict:
+        """An ACTIVE automated blocker on a resource (a failed deployment, or the control API)."""
+        d = config.data
+        data = {
+            "Id": str(uuid.uuid4()),
+            "Type": "AUTOMATED",
+            "Status": "ACTIVE",
+            "CreatedReason": reason,
+            "CreatedAt": created_at,
+            "Contexts": contexts,
+            "ResourceName": d["ResourceName"],
+            "ParentResourceName": d["ResourceName"],
+            "SyncType": d["SyncType"],
+        }
+        ctx.tx.insert(SYNC_BLOCKER, data["Id"], config.account, config.region, data, parent=config.id)
+        resolved = [b for b in ctx.tx.list(SYNC_BLOCKER, config.account, parent=config.id) if b.data["Status"] == "RESOLVED"]
+        for old in resolved[: max(0, len(resolved) - BLOCKERS_KEPT)]:
+            ctx.tx.delete(SYNC_BLOCKER, old.id)
+        return data
+
+    # -- a commit lands (control API) --------------------------------------
+    def record_push(self, ctx, link, branch: str, sha: str, outcome: str, reason: str | None,
+                    duration: float = DEFAULT_SYNC_SECONDS, changed_files=None) -> dict:
+        """What Git sync does when `sha` lands on `branch` of the linked repository.
+
+        ctx.account/ctx.region are the link's. Returns a summary for the control API.
+        """
+        now = ctx.now
+        ld = link.data
+        link_id = ld["RepositoryLinkId"]
+        configs = [c for c in ctx.tx.list(SYNC_CONFIGURATION, ctx.account, parent=link_id) if c.data["Branch"] == branch]
+        summary = {"RepositoryLinkId": link_id, "Branch": branch, "CommitId": sha, "AccountId": ctx.account,
+                   "Region": ctx.region, "RepositorySyncs": [], "Resources": []}
+        connection = ctx.tx.get(CONNECTION, ld["ConnectionArn"])
+        for sync_type in sorted({c.data["SyncType"] for c in configs}):
+            group = [c for c in configs if c.data["SyncType"] == sync_type]
+            repo_attempts = [
+                a for a in ctx.tx.list(REPOSITORY_SYNC_ATTEMPT, ctx.account, parent=link_id)
+                if a.data["Branch"] == branch and a.data["SyncType"] == sync_type
+            ]
+            resource_attempts = {c.id: ctx.tx.list(RESOURCE_SYNC_ATTEMPT, ctx.account, parent=c.id) for c in group}
+            # A sync waits for the previous one of the same branch or resource (QUEUED).
+            start = max([now] + [a.data["Ends"] for a in repo_attempts] + [a.data["Ends"] for v in resource_attempts.values() for a in v])
+            ends = start + duration
+            step = start + duration / 3
+            short = sha[:7]
+            repo_events = []
+            if start > now:
+                repo_events.append(event(now, "QUEUED", f"Commit {short} queued behind the running sync of branch {branch}", sha, "QUEUED"))
+            repo_events.append(event(start, "INITIATED", f"Commit {short} detected on branch {branch}; repository sync initiated", sha, "INITIATED"))
+            repo_events.append(event(step, "IN_PROGRESS", f"Reading the deployment files of branch {branch} at {short}", sha, "IN_PROGRESS"))
+            repo_outcome = outcome
+            resources = []
+            if connection is None or connection.account != ctx.account:
+                # The connection was deleted: Git sync can no longer read the repository.
+                repo_outcome = "FAILED"
+                text = f"Connection {ld['ConnectionArn']} does not exist; the repository cannot be read"
+                repo_events.append(event(ends, "FAILED", text, sha, "FAILED"))
+                resources = [{"ResourceName": c.data["ResourceName"], "Status": "NOT_SYNCED", "Reason": text} for c in group]
+            else:
+                for c in group:
+                    resources.append(self._sync_resource(ctx, c, ld, sha, outcome, reason, start, duration,
+                                                         resource_attempts[c.id], changed_files, repo_events))
+                if outcome == "FAILED":
+                    repo_events.append(event(ends, "FAILED", reason or f"Sync of commit {short} failed", sha, "FAILED"))
+                else:
+                    repo_events.append(event(ends, "SUCCEEDED", f"Branch {branch} synced at commit {short}", sha, "SUCCEEDED"))
+            data = {"RepositoryLinkId": link_id, "Branch": branch, "SyncType": sync_type, "CommitId": sha,
+                    "StartedAt": now, "Ends": ends, "Outcome": repo_outcome, "Events": sorted(repo_events, key=lambda e: e["Time"])}
+            ctx.tx.insert(REPOSITORY_SYNC_ATTEMPT, str(uuid.uuid4()), ctx.account, ctx.region, data, parent=link_id)
+            prune(ctx.tx, REPOSITORY_SYNC_ATTEMPT, repo_attempts, now)
+            summary["RepositorySyncs"].append({"SyncType": sync_type, "Outcome": repo_outcome, "StartsAt": start, "EndsAt": ends})
+            summary["Resources"].extend(resources)
+        return summary
+
+    def _sync_resource(self, ctx, config, ld, sha, outcome, reason, start, duration, attempts, changed_files, repo_events) -> dict:
+        d = config.data
+        name = d["ResourceName"]
+        if not relevant(d, changed_files):
+            return {"ResourceName": name, "Status": "SKIPPED", "Reason": "TriggerResourceUpdateOn is FILE_CHANGE and no file of the resource changed"}
+        revision = {
+            "Branch": d["Branch"],
+            "Directory": posixpath.dirname(d["ConfigFile"]),
+            "OwnerId": ld["OwnerId"],
+            "RepositoryName": ld["RepositoryName"],
+            "ProviderType": ld["ProviderType"],
+            "Sha": sha,
+        }
+        d["DesiredState"] = revision
+        ctx.tx.update(config)
+        active = [b for b in ctx.tx.list(SYNC_BLOCKER, ctx.account, parent=config.id) if b.data["Status"] == "ACTIVE"]
+        if active:
+            # The commit is recorded (DesiredState) but the resource stays where it is.
+            blocker_id = active[-1].data["Id"]
+            repo_events.append(event(start + duration / 3, "BLOCKED", f"Sync of {name} skipped: sync blocker {blocker_id} is active", blocker_id))
+            return {"ResourceName": name, "Status": "BLOCKED", "BlockerId": blocker_id}
+        succeeded = [a for a in attempts if a.data["Outcome"] == "SUCCEEDED"]
+        initial = succeeded[-1].data["TargetRevision"] if succeeded else revision
+        ends = start + duration
+        deployment = f"git-sync-{uuid.uuid4().hex[:12]}"
+        events = [
+            event(start, "INITIATED", f"Sync of stack {name} to commit {sha[:7]} initiated", sha, "INITIATED"),
+            event(start + duration / 3, "IN_PROGRESS", f"Deploying stack {name} from {d['ConfigFile']}", deployment, "IN_PROGRESS"),
+        ]
+        if outcome == "FAILED":
+            text = reason or f"Deployment of stack {name} failed for commit {sha[:7]}"
+            events.append(event(ends, "FAILED", text, deployment, "FAILED"))
+        else:
+            events.append(event(ends, "SUCCEEDED", f"Stack {name} is in sync with commit {sha[:7]}", deployment, "SUCCEEDED"))
+        if d.get("PublishDeploymentStatus") == "ENABLED":
+            events.append(event(ends, "DEPLOYMENT_STATUS_PUBLISHED", f"Deployment status published to {ld['ProviderType']} for commit {sha[:7]}", sha))
+        data = {"ResourceName": name, "SyncType": d["SyncType"], "Target": name, "CommitId": sha, "StartedAt": start,
+                "Ends": ends, "Outcome": outcome, "InitialRevision": initial, "TargetRevision": revision, "Events": events}
+        ctx.tx.insert(RESOURCE_SYNC_ATTEMPT, str(uuid.uuid4()), ctx.account, ctx.region, data, parent=config.id)
+        prune(ctx.tx, RESOURCE_SYNC_ATTEMPT, attempts, ctx.now)
+        out = {"ResourceName": name, "Status": "INITIATED"}
+        if outcome == "FAILED":
+            # A failed deployment stops Git sync on the resource until the blocker is resolved.
+            contexts = [{"Key": "CommitId", "Value": sha}, {"Key": "Branch", "Value": d["Branch"]}, {"Key": "DeploymentId", "Value": deployment}]
+            blocker = self.add_blocker(ctx, config, text, ends, contexts)
+            out["BlockerId"] = blocker["Id"]
+        return out
