@@ -28,6 +28,9 @@ class ControlApi:
             ("GET", "/_codestar-local/health"): self.health,
             ("POST", "/_codestar-local/reset"): self.reset,
         }
+        from .sync import routes as sync_routes
+
+        self.routes.update(sync_routes(self))
 
     def handle(self, req):
         path = req.path.rstrip("/") or "/"
