@@ -127,6 +127,8 @@ class App:
         except AwsError as err:
             if codec is None:
                 codec = routing.guess_codec(req.path)
+            if service is None:
+                service = getattr(err, "service", None)
             status, headers, body = codec.encode_error(service, err)
         except Exception:
             log.exception("internal error in request %s", request_id)

@@ -30,7 +30,10 @@ def _cbor_path(path: str):
 
 
 def unknown_operation(service=None) -> AwsError:
-    return AwsError("UnknownOperationException", None)
+    err = AwsError("UnknownOperationException", None)
+    # When the service is known, the answer uses its content type and __type form (JSON 1.1: bare name).
+    err.service = service
+    return err
 
 
 def route(method: str, path: str, headers: dict) -> Route:
@@ -60,7 +63,7 @@ def route(method: str, path: str, headers: dict) -> Route:
         raise AwsError("UnknownOperationException", None)
     op = service.operations.get(op_name)
     if op is None:
-        raise AwsError("UnknownOperationException", None)
+        raise unknown_operation(service)
     return Route(service, op, JSON)
 
 

@@ -78,7 +78,7 @@ def call(endpoint_url, service, operation, params=None, account="000000000000", 
     body = params if isinstance(params, bytes) else json.dumps(params if params is not None else {}).encode()
     headers = {
         "Content-Type": content_type,
-        "X-Amz-Target": target or f"{TARGET_PREFIX[service]}.{operation}",
+        "X-Amz-Target": target if target is not None else f"{TARGET_PREFIX[service]}.{operation}",
         "X-Amz-Date": "20260101T000000Z",
         "Authorization": authorization(account, region, scope_service or service),
     }
