@@ -97,15 +97,63 @@ def service(request) -> str:
     return request.param
 
 
+# -- target: the HTTP server or the in-process mock ------------------------------
+# Tests that get their clients from `client`/`make_client` (and do not use `server`
+# directly) can run against mock_codestar too: --target server|mock|both, or
+# CODESTAR_LOCAL_TEST_TARGET. Without either, these modules run on both and the rest
+# on the server only.
+BOTH_TARGETS_BY_DEFAULT = ("test_connections.py", "test_tags.py")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--target",
+        choices=("server", "mock", "both"),
+        default=os.environ.get("CODESTAR_LOCAL_TEST_TARGET") or None,
+        help="what answers the client/make_client fixtures (default: server, both for a few core modules)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "target" not in metafunc.fixturenames or "server" in metafunc.fixturenames:
+        return
+    chosen = metafunc.config.getoption("--target")
+    if chosen is None:
+        chosen = "both" if os.path.basename(str(metafunc.definition.path)) in BOTH_TARGETS_BY_DEFAULT else "server"
+    if chosen != "server":  # server alone keeps the test ids unchanged
+        metafunc.parametrize("target", ["server", "mock"] if chosen == "both" else ["mock"], indirect=True)
+
+
+class MockTarget:
+    """mock_codestar in place of the server: the same client(), with no endpoint (nothing is sent)."""
+
+    endpoint_url = None
+    client = Server.client
+
+    def __init__(self, mock):
+        self.mock = mock
+
+
 @pytest.fixture
-def client(server, service, account):
+def target(request):
+    if getattr(request, "param", "server") == "server":
+        yield request.getfixturevalue("server")
+        return
+    from codestar_local import mock_codestar
+
+    with mock_codestar() as mock:
+        yield MockTarget(mock)
+
+
+@pytest.fixture
+def client(target, service, account):
     """A boto3 client of the parametrized connections service, in a fresh account."""
-    return server.client(service, account=account)
+    return target.client(service, account=account)
 
 
 @pytest.fixture
-def make_client(server, account):
+def make_client(target, account):
     def make(service, region="us-east-1", acct=None, **kw):
-        return server.client(service, account=acct or account, region=region, **kw)
+        return target.client(service, account=acct or account, region=region, **kw)
 
     return make
