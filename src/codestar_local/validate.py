@@ -151,13 +151,16 @@ class Compiler:
 
         # Values that matched before: a dict hit is cheaper than a backtracking ARN pattern.
         matched: dict = {}
+        # A value far over its max length fails anyway; matching it could backtrack for minutes
+        # (the ARN patterns are quadratic in the number of ':'), so only the length is reported.
+        match_limit = hi * 2 + 1024 if hi is not None else None
 
         def check(v, p, e):
             if type(v) is not str:
                 raise type_error(v, "string")
             if enum_set is not None and v not in enum_set:
                 e.append((p, v, enum_rule))
-            if matcher is not None and v not in matched:
+            if matcher is not None and v not in matched and (match_limit is None or len(v) <= match_limit):
                 if matcher(v) is None:
                     e.append((p, v, pattern_rule))
                 elif len(v) <= 2048:

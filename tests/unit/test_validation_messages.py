@@ -182,3 +182,21 @@ def test_message_through_boto3(server, account, row_id):
     response = info.value.response
     assert response["Error"] == {"Code": "ValidationException", "Message": expected}
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_value_just_over_max_gets_pattern_and_length_errors():
+    value = "x" * 1012
+    with pytest.raises(AwsError) as info:
+        run(CSC, "ListTagsForResource", {"ResourceArn": value})
+    assert info.value.message == detected(
+        one("resourceArn", r"satisfy regular expression pattern: arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+", value),
+        one("resourceArn", "have length less than or equal to 1011", value),
+    )
+
+
+@pytest.mark.parametrize("value", ["arn:aws:" + ":" * 2_000_000, "arn:aws:" + "a:" * 500_000 + "123456789012:x"])
+def test_huge_values_report_only_their_length(value):
+    """The ARN patterns backtrack quadratically on ':'; far over the max only the length is checked."""
+    with pytest.raises(AwsError) as info:
+        run(CSC, "TagResource", {"ResourceArn": value, "Tags": []})
+    assert info.value.message == detected(one("resourceArn", "have length less than or equal to 1011", value))
