@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from codestar_local import spec
+from codestar_local.errors import FRAMEWORK
 
 ROLE = "arn:aws:iam::123456789012:role/git-sync"
 STACK_SYNC = "CFN_STACK_SYNC"
@@ -78,6 +79,11 @@ def expect_error(service: str, code: str, fn, **params) -> dict:
         fn(**params)
     response = e.value.response
     assert response["Error"]["Code"] == code, response
+    # Only errors the model lists for the operation (or framework errors) may be raised.
+    svc = spec.services()[service]
+    op = next((o for o in svc.operations.values() if o.method_name == getattr(fn, "__name__", "")), None)
+    if op is not None:
+        assert code in op.errors or code in FRAMEWORK, f"{op.name} does not model {code}"
     assert response["ResponseMetadata"]["HTTPStatusCode"] == spec.services()[service].status_for(code)
     assert response["Error"]["Message"]
     return response["Error"]
