@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -359,3 +360,31 @@ def test_session_made_before_the_import_is_hooked_when_a_mock_starts():
     lines = out.stdout.splitlines()
     assert lines[0].startswith("arn:aws:codestar-connections:us-east-1:123456789012:connection/")
     assert lines[1] == "CodeStar"
+
+
+def test_rpc_v2_cbor_requests_are_answered(tmp_path):
+    """codeconnections forced onto Smithy RPC v2 CBOR: the body is bytes, the operation is in the path."""
+    model = botocore.session.get_session().get_component("data_loader").load_service_model("codeconnections", "service-2")
+    model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+    model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
+    folder = tmp_path / "codeconnections" / model["metadata"]["apiVersion"]
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text(json.dumps(model))
+    session = botocore.session.Session()
+    session.get_component("data_loader").search_paths.insert(0, str(tmp_path))
+    paths = []
+    with mock_codestar(account="123456789012") as m:
+        client = boto3.Session(botocore_session=session).client("codeconnections", region_name="us-east-1", config=ONE_TRY)
+        client.meta.events.register_first("before-send.codeconnections", lambda request, **_: paths.append(request.url))
+        arn = client.create_connection(ConnectionName="cbor", ProviderType="GitHub")["ConnectionArn"]
+        got = client.get_connection(ConnectionArn=arn)["Connection"]
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.delete_connection(ConnectionArn=arn.replace(arn[-4:], "0000"))
+    assert arn.startswith("arn:aws:codeconnections:us-east-1:123456789012:")
+    assert got["ConnectionName"] == "cbor"
+    assert paths[0].endswith("/service/com.amazonaws.codeconnections.CodeConnections_20231201/operation/CreateConnection")
+    assert [r[1:3] for r in m.app.recent] == [
+        ("codeconnections", "CreateConnection"),
+        ("codeconnections", "GetConnection"),
+        ("codeconnections", "DeleteConnection"),
+    ]

@@ -46,6 +46,7 @@ _HELD = "_codestar_local_mock"  # instance attribute for class-decorated tests t
 _own: contextvars.ContextVar[tuple] = contextvars.ContextVar("codestar_local_mock", default=())
 _active: list = []  # every active mock, in the order entered
 _lock = threading.Lock()
+_Request = None  # app.Request, once a mock has started
 
 
 def current():
@@ -224,7 +225,10 @@ class MockCodestar:
 
     # -- life cycle ----------------------------------------------------------
     def _make_app(self):
-        from ..app import App, Config
+        global _Request
+        from ..app import App, Config, Request
+
+        _Request = Request  # imported here, not at module import: the pytest plugin loads this module in every run
 
         shared = self.options["app"]
         if isinstance(shared, MockCodestar):
@@ -276,8 +280,6 @@ class MockCodestar:
 
     # -- requests ------------------------------------------------------------
     def _answer(self, request) -> botocore.awsrequest.AWSResponse:
-        from ..app import Request
-
         url = urllib.parse.urlsplit(request.url)
         headers = {}
         for name, value in request.headers.items():
@@ -285,7 +287,7 @@ class MockCodestar:
         auth = headers.get("authorization")
         if auth is not None:
             headers["authorization"] = _with_account(auth, self.account)
-        resp = self.app.handle(Request(request.method, url.path or "/", headers, _body_bytes(request.body), url.query))
+        resp = self.app.handle(_Request(request.method, url.path or "/", headers, _body_bytes(request.body), url.query))
         out = {name.decode("latin-1"): value.decode("latin-1") for name, value in resp.headers}
         out["content-length"] = str(len(resp.body))
         return botocore.awsrequest.AWSResponse(request.url, resp.status, out, _Raw(resp.body))
