@@ -71,9 +71,16 @@ def _probe(**kwargs):
     return _PROBE_ANSWER
 
 
-for _sid in SERVICE_IDS:
-    botocore.handlers.BUILTIN_HANDLERS.append((f"before-send.{_sid}", _before_send))
-botocore.handlers.BUILTIN_HANDLERS.append((_PROBE_EVENT, _probe))
+def _install() -> None:
+    handlers = botocore.handlers.BUILTIN_HANDLERS
+    # A reloaded module must not leave its old handler behind: each request would be answered twice.
+    handlers[:] = [h for h in handlers if getattr(h[1], "__module__", None) != __name__]
+    for sid in SERVICE_IDS:
+        handlers.append((f"before-send.{sid}", _before_send))
+    handlers.append((_PROBE_EVENT, _probe))
+
+
+_install()
 
 
 def hooked(events) -> bool:
