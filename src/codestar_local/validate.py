@@ -40,6 +40,9 @@ TYPE_NAMES = {
     "double": "a Double",
 }
 
+# Seconds one pattern match may take (patterns without a max length have no other bound).
+MATCH_TIMEOUT = 0.1
+
 Validator = Callable[[object], None]
 Check = Callable[[object, str, list], None]
 
@@ -161,7 +164,11 @@ class Compiler:
             if enum_set is not None and v not in enum_set:
                 e.append((p, v, enum_rule))
             if matcher is not None and v not in matched and (match_limit is None or len(v) <= match_limit):
-                if matcher(v) is None:
+                try:
+                    found = matcher(v, timeout=MATCH_TIMEOUT)
+                except TimeoutError:
+                    found = None  # pathological input: report it as not matching rather than stall the server
+                if found is None:
                     e.append((p, v, pattern_rule))
                 elif len(v) <= 2048:
                     if len(matched) >= 4096:

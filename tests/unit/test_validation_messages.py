@@ -200,3 +200,20 @@ def test_huge_values_report_only_their_length(value):
     with pytest.raises(AwsError) as info:
         run(CSC, "TagResource", {"ResourceArn": value, "Tags": []})
     assert info.value.message == detected(one("resourceArn", "have length less than or equal to 1011", value))
+
+
+def test_catastrophic_pattern_is_reported_not_stalled():
+    """A pattern with exponential backtracking and no max length still answers (as a pattern failure)."""
+    from codestar_local.errors import AwsError
+    from codestar_local.validate import Compiler
+
+    shapes = {
+        "In": {"type": "structure", "members": {"Name": {"shape": "Evil"}}},
+        "Evil": {"type": "string", "pattern": "(a+)+b"},
+    }
+    check = Compiler(shapes).compile("In")
+    with pytest.raises(AwsError) as e:
+        check({"Name": "a" * 40 + "c"})
+    assert e.value.code == "ValidationException"
+    assert "Member must satisfy regular expression pattern: (a+)+b" in e.value.message
+    check({"Name": "aaab"})  # a matching value passes
