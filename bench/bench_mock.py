@@ -15,12 +15,14 @@ Needs the `bench` extra (moto[codecommit]): pip install -e '.[bench]'.
 - App.handle alone: the GetConnection request captured from boto3, replayed
   straight into App.handle, without boto3.
 
-Each line is the best of --rounds timed loops of --calls calls, after a warm-up.
+Each line is the best of --rounds timed loops of --calls calls, after a warm-up;
+the rounds take turns, so a change in the machine's load hits every line alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 
@@ -37,17 +39,11 @@ CANNED = (
 )
 
 
-def timed(call, calls: int, rounds: int) -> float:
-    """Best calls per second over `rounds` loops."""
-    for _ in range(max(50, calls // 10)):
+def rate(call, calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
         call()
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        best = max(best, calls / (time.perf_counter() - start))
-    return best
+    return calls / (time.perf_counter() - start)
 
 
 class _Raw:
@@ -58,7 +54,7 @@ class _Raw:
         yield self.body
 
 
-def floor(calls, rounds) -> float:
+def floor():
     client = boto3.session.Session().client("codestar-connections", config=ONE_TRY, **CREDS)
 
     def canned(request, **kwargs):
@@ -68,44 +64,40 @@ def floor(calls, rounds) -> float:
     client.meta.events.register("before-send.codestar-connections.GetConnection", canned)
     arn = "arn:aws:codestar-connections:us-east-1:123456789012:connection/5396080a-a1d5-4e52-9922-1d93c33730de"
     assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionName"] == "bench"
-    return timed(lambda: client.get_connection(ConnectionArn=arn), calls, rounds)
+    return lambda: client.get_connection(ConnectionArn=arn)
 
 
-def codestar(calls, rounds) -> tuple[float, float]:
+def codestar(stack):
+    """(GetConnection through boto3, the same request straight into App.handle)."""
     from codestar_local import mock_codestar
     from codestar_local.app import Request
 
-    with mock_codestar() as mock:
-        client = boto3.session.Session().client("codestar-connections", config=ONE_TRY, **CREDS)
-        arn = client.create_connection(ConnectionName="bench", ProviderType="GitHub")["ConnectionArn"]
-        assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionName"] == "bench"
-        through_boto3 = timed(lambda: client.get_connection(ConnectionArn=arn), calls, rounds)
+    mock = stack.enter_context(mock_codestar())
+    client = boto3.session.Session().client("codestar-connections", config=ONE_TRY, **CREDS)
+    arn = client.create_connection(ConnectionName="bench", ProviderType="GitHub")["ConnectionArn"]
+    assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionName"] == "bench"
 
-        captured = []
-
-        def capture(request, **kwargs):
-            captured.append(request)
-
-        client.meta.events.register_first("before-send.codestar-connections.GetConnection", capture)
-        client.get_connection(ConnectionArn=arn)
-        sent = captured[0]
-        headers = {k.lower(): v.decode("latin-1") if isinstance(v, bytes) else v for k, v in sent.headers.items()}
-        req = Request("POST", "/", headers, sent.body)
-        assert mock.app.handle(req).status == 200
-        alone = timed(lambda: mock.app.handle(req), calls, rounds)
-    return through_boto3, alone
+    probe = boto3.session.Session().client("codestar-connections", config=ONE_TRY, **CREDS)
+    captured = []
+    probe.meta.events.register_first("before-send.codestar-connections.GetConnection", lambda request, **kw: captured.append(request))
+    probe.get_connection(ConnectionArn=arn)
+    sent = captured[0]
+    headers = {k.lower(): v.decode("latin-1") if isinstance(v, bytes) else v for k, v in sent.headers.items()}
+    req = Request("POST", "/", headers, sent.body)
+    assert mock.app.handle(req).status == 200
+    return (lambda: client.get_connection(ConnectionArn=arn)), (lambda: mock.app.handle(req))
 
 
-def moto_codecommit(calls, rounds) -> float | None:
+def moto_codecommit(stack):
     try:
         from moto import mock_aws
     except ImportError:
         return None
-    with mock_aws():
-        client = boto3.session.Session().client("codecommit", config=ONE_TRY, **CREDS)
-        client.create_repository(repositoryName="bench")
-        assert client.get_repository(repositoryName="bench")["repositoryMetadata"]["repositoryName"] == "bench"
-        return timed(lambda: client.get_repository(repositoryName="bench"), calls, rounds)
+    stack.enter_context(mock_aws())
+    client = boto3.session.Session().client("codecommit", config=ONE_TRY, **CREDS)
+    client.create_repository(repositoryName="bench")
+    assert client.get_repository(repositoryName="bench")["repositoryMetadata"]["repositoryName"] == "bench"
+    return lambda: client.get_repository(repositoryName="bench")
 
 
 def main(argv=None) -> int:
@@ -115,10 +107,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
-    # moto is imported last: its before-send hook would otherwise sit on every client of the other runs.
-    base = floor(args.calls, args.rounds)
-    ours, alone = codestar(args.calls, args.rounds)
-    theirs = moto_codecommit(args.calls, args.rounds)
+    with contextlib.ExitStack() as stack:
+        # moto is imported last: its before-send hook would otherwise sit on every client made after it.
+        calls = {"floor": floor()}
+        calls["ours"], calls["alone"] = codestar(stack)
+        theirs = moto_codecommit(stack)
+        if theirs is not None:
+            calls["moto"] = theirs
+        # Rounds interleave the contenders, so a change in the machine's load hits them all alike.
+        best = dict.fromkeys(calls, 0.0)
+        for call in calls.values():
+            rate(call, max(50, args.calls // 10))
+        for _ in range(args.rounds):
+            for name, call in calls.items():
+                best[name] = max(best[name], rate(call, args.calls))
+    base, ours, alone, theirs = best["floor"], best["ours"], best["alone"], best.get("moto")
 
     rows = [
         ("floor (canned before-send, boto3 only)", base),
@@ -127,11 +130,11 @@ def main(argv=None) -> int:
         ("App.handle alone (no boto3)", alone),
     ]
     print(f"{'':42} {'calls/s':>9} {'us/call':>9}")
-    for name, rate in rows:
-        if rate is None:
+    for name, value in rows:
+        if value is None:
             print(f"{name:42} {'(moto not installed: pip install -e .[bench])':>19}")
             continue
-        print(f"{name:42} {rate:9.0f} {1e6 / rate:9.1f}")
+        print(f"{name:42} {value:9.0f} {1e6 / value:9.1f}")
     print()
     print(f"mock_codestar / floor:  {ours / base:.2f}  (emulator cost per call: {1e6 / ours - 1e6 / base:.1f} us)")
     if theirs is not None:
