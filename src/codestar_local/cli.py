@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .control.sync import add_parser as add_sync_parser
 
     add_sync_parser(sub)
+    from .control.client import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -1,0 +1,114 @@
+"""Operator actions on connections and hosts: what a person does in the AWS console.
+
+Shared by the JSON control API and the web console. Every function runs inside a
+store write transaction and returns the changed resource as the API shows it
+(GetConnection's Connection, a ListHosts item).
+"""
+
+from __future__ import annotations
+
+from ..services.connections import CONNECTION, HOST, ConnectionsProvider, effective
+from .errors import ControlError
+
+CONNECTION_STATUSES = ("PENDING", "AVAILABLE", "ERROR")
+HOST_STATUSES = (
+    "PENDING",
+    "AVAILABLE",
+    "VPC_CONFIG_INITIALIZING",
+    "VPC_CONFIG_FAILED_INITIALIZATION",
+    "VPC_CONFIG_DELETING",
+)
+MAX_TEXT = 1024  # StatusMessage and installation labels
+
+
+def connection_view(data: dict) -> dict:
+    return ConnectionsProvider.connection_view(data)
+
+
+def host_view(data: dict) -> dict:
+    return ConnectionsProvider.host_view(data)
+
+
+def text(body: dict, key: str, required: bool = True) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if type(value) is not str or not value:
+        raise ControlError(400, "InvalidParameter", f"{key} is required and must be a non-empty string")
+    if len(value) > MAX_TEXT * 2:
+        raise ControlError(400, "InvalidParameter", f"{key} is too long")
+    return value
+
+
+def choice(value, allowed: tuple, key: str) -> str:
+    if value not in allowed:
+        raise ControlError(400, "InvalidParameter", f"{key} must be one of {', '.join(allowed)}")
+    return value
+
+
+def find(tx, kind: str, arn: str, now: float):
+    item = tx.get(kind, arn)
+    if item is None:
+        label = "Connection" if kind == CONNECTION else "Host"
+        raise ControlError(404, "ResourceNotFound", f"{label} {arn} does not exist")
+    effective(item, now)
+    return item
+
+
+def set_connection_status(tx, arn: str, status: str, now: float) -> dict:
+    item = find(tx, CONNECTION, arn, now)
+    data = item.data
+    # An explicit status wins over a pending timed change (auto-handshake).
+    data.pop("_next", None)
+    data["ConnectionStatus"] = status
+    if status != "AVAILABLE":
+        data.pop("_installation", None)
+    tx.update(item)
+    return connection_view(data)
+
+
+def handshake(tx, arn: str, now: float, installation: str | None = None) -> dict:
+    """The console's "Update pending connection": PENDING or ERROR -> AVAILABLE."""
+    item = find(tx, CONNECTION, arn, now)
+    data = item.data
+    if data["ConnectionStatus"] == "AVAILABLE":
+        return connection_view(data)
+    host_arn = data.get("HostArn")
+    if host_arn:
+        host = tx.get(HOST, host_arn)
+        if host is not None and effective(host, now)["Status"] != "AVAILABLE":
+            raise ControlError(
+                409,
+                "HostNotAvailable",
+                f"The connection uses host {host_arn}, which is {host.data['Status']}. Set up the host first",
+            )
+    data.pop("_next", None)
+    data["ConnectionStatus"] = "AVAILABLE"
+    if installation:
+        data["_installation"] = installation
+    tx.update(item)
+    return connection_view(data)
+
+
+def set_host_status(tx, arn: str, status: str, now: float, message: str | None = None) -> dict:
+    item = find(tx, HOST, arn, now)
+    data = item.data
+    data.pop("_next", None)
+    data["Status"] = status
+    if message:
+        data["StatusMessage"] = message
+    else:
+        data.pop("StatusMessage", None)
+    tx.update(item)
+    return host_view(data)
+
+
+def set_up_host(tx, arn: str, now: float) -> dict:
+    """The console's "Set up host": only a PENDING host can be set up (VPC set-up must finish first)."""
+    item = find(tx, HOST, arn, now)
+    status = item.data["Status"]
+    if status == "AVAILABLE":
+        return host_view(item.data)
+    if status != "PENDING":
+        raise ControlError(409, "InvalidState", f"Host {arn} is {status}; only a PENDING host can be set up")
+    return set_host_status(tx, arn, "AVAILABLE", now)

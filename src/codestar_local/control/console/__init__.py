@@ -1,0 +1,313 @@
+"""The web console: /_codestar-local/console.
+
+Server-rendered pages (they work without JavaScript; console.js only enhances
+them: live refresh and in-place form posts). One account and region at a time.
+Every form posts to a /console/... endpoint that answers 303 back to the page,
+or JSON when the request asks for it (Accept: application/json).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+import secrets
+import urllib.parse
+
+import orjson
+
+from ... import __version__
+from ...app import Response
+from .. import actions
+from ..api import request_rows
+from ..errors import ControlError, json_response
+from .html import Safe, Template, esc, fmt, join
+from .model import scope_model
+from .render import (
+    NOTICES,
+    connections_section,
+    handshake_form,
+    hosts_section,
+    links_section,
+    requests_section,
+    scope_form,
+    summary,
+    sync_section,
+    provider_info,
+)
+
+HERE = pathlib.Path(__file__).parent
+BASE = "/_codestar-local/console"
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+LOG_ROWS = 25
+
+
+def html_response(status: int, body: str) -> Response:
+    return Response(
+        status,
+        [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"cache-control", b"no-store"),
+            (b"content-security-policy", CSP.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ],
+        body.encode(),
+    )
+
+
+def redirect(location: str) -> Response:
+    return Response(303, [(b"location", location.encode()), (b"cache-control", b"no-store")], b"")
+
+
+def page_url(account: str, region: str, **extra) -> str:
+    query = {"account": account, "region": region, **{k: v for k, v in extra.items() if v}}
+    return f"{BASE}?{urllib.parse.urlencode(query)}"
+
+
+class Console:
+    def __init__(self, control):
+        self.control = control
+        self.app = control.app
+        self.layout = Template((HERE / "templates" / "layout.html").read_text())
+        self.handshake_template = Template((HERE / "templates" / "handshake.html").read_text())
+        self.files = {}
+        for path in sorted((HERE / "static").iterdir()):
+            if path.suffix in STATIC_TYPES:
+                data = path.read_bytes()
+                etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+                self.files[path.name] = (data, STATIC_TYPES[path.suffix], etag)
+
+    def routes(self) -> dict:
+        return {
+            ("GET", BASE): self.page,
+            ("GET", f"{BASE}/handshake"): self.handshake_page,
+            ("GET", f"{BASE}/data.json"): self.data,
+            ("POST", f"{BASE}/connections/handshake"): self.post_handshake,
+            ("POST", f"{BASE}/connections/status"): self.post_connection_status,
+            ("POST", f"{BASE}/hosts/setup"): self.post_host_setup,
+            ("POST", f"{BASE}/hosts/status"): self.post_host_status,
+            ("POST", f"{BASE}/reset"): self.post_reset,
+        }
+
+    # -- helpers -----------------------------------------------------------
+    def _scope(self, values: dict) -> tuple[str, str]:
+        body = {k: v for k, v in (("AccountId", values.get("account")), ("Region", values.get("region"))) if v}
+        return self.control.scope(body)
+
+    @staticmethod
+    def _query(req) -> dict:
+        return {k: v[-1] for k, v in urllib.parse.parse_qs(req.query).items()}
+
+    @staticmethod
+    def _form(req) -> dict:
+        try:
+            text = req.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ControlError(400, "InvalidParameter", "The form is not UTF-8") from None
+        return {k: v[-1] for k, v in urllib.parse.parse_qs(text).items()}
+
+    def _shell(self, title: str, body, account: str, region: str, scopes=None) -> str:
+        return self.layout.render(
+            title=title,
+            static=Safe(f"{BASE}/static"),
+            home=page_url(account, region),
+            scope=scope_form(BASE, account, region, scopes) if scopes is not None else Safe(""),
+            body=body,
+            version=__version__,
+            state=self.app.store.url,
+        )
+
+    def _error_page(self, status: int, message: str) -> Response:
+        body = fmt('<div class="notice notice-error" role="alert">{message}</div><p><a href="{home}">Back to the console</a></p>',
+                   message=message, home=BASE)
+        return html_response(status, self._shell("Error", body, "000000000000", "us-east-1"))
+
+    def _model(self, account: str, region: str) -> dict:
+        with self.app.store.read() as tx:
+            model = scope_model(tx, account, region, self.app.clock())
+        model["requests"] = request_rows(self.app, LOG_ROWS)
+        model["fingerprint"] = hashlib.sha1(orjson.dumps(model, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return model
+
+    # -- pages -------------------------------------------------------------
+    def page(self, req):
+        query = self._query(req)
+        try:
+            account, region = self._scope(query)
+        except ControlError as e:
+            return self._error_page(400, e.message)
+        model = self._model(account, region)
+        notice = self._notice(query, model)
+        live = join(
+            [
+                summary(model),
+                connections_section(BASE, model),
+                hosts_section(BASE, model),
+                links_section(model),
+                sync_section(model),
+                requests_section(model, LOG_ROWS),
+            ]
+        )
+        body = join(
+            [
+                fmt('<h1 class="page-title">Account <span class="mono">{account}</span> · {region}</h1>', account=account, region=region),
+                notice,
+                fmt('<div id="live" data-fingerprint="{fp}" data-poll="{poll}">', fp=model["fingerprint"],
+                    poll=f"{BASE}/data.json?" + urllib.parse.urlencode({"account": account, "region": region})),
+                live,
+                Safe("</div>"),
+                fmt(
+                    '<details class="danger"><summary>Danger zone</summary>'
+                    '<form method="post" action="{base}/reset" data-confirm="Delete every resource of account {account}?">'
+                    '<input type="hidden" name="account" value="{account}"><input type="hidden" name="region" value="{region}">'
+                    "<p>Delete every resource of account <span class=\"mono\">{account}</span> in all regions.</p>"
+                    '<button class="btn btn-danger" type="submit">Reset this account</button></form></details>',
+                    base=BASE, account=account, region=region,
+                ),
+            ]
+        )
+        return html_response(200, self._shell("Console", body, account, region, model["scopes"]))
+
+    def _notice(self, query: dict, model: dict):
+        code = query.get("notice") or query.get("error")
+        if not code:
+            return Safe("")
+        names = {c["arn"]: c["name"] for c in model["connections"]}
+        names.update({h["arn"]: h["name"] for h in model["hosts"]})
+        kind, text = NOTICES.get(code, ("error", "That action failed."))
+        arn = query.get("arn", "")
+        status = next((r["status"] for r in model["connections"] + model["hosts"] if r["arn"] == arn), "")
+        message = text.format(name=names.get(arn, arn or "the resource"), status=status, account=model["account"])
+        return fmt('<div class="notice notice-{kind}" role="status">{message}</div>', kind=kind, message=message)
+
+    def handshake_page(self, req):
+        query = self._query(req)
+        try:
+            account, region = self._scope(query)
+        except ControlError as e:
+            return self._error_page(400, e.message)
+        arn = query.get("arn", "")
+        model = self._model(account, region)
+        conn = next((c for c in model["connections"] if c["arn"] == arn), None)
+        if conn is None:
+            return self._error_page(404, f"Connection {arn} does not exist in account {account}.")
+        info = provider_info(conn["provider"])
+        host = next((h for h in model["all_hosts"] if h["arn"] == conn.get("host")), None)
+        choices = installations(arn, conn["provider"])
+        body = self.handshake_template.render(
+            back=page_url(account, region) + "#connections",
+            provider_type=conn["provider"],
+            provider_initials=info["initials"],
+            provider_label=info["label"],
+            unit=info["unit"],
+            name=conn["name"],
+            short_arn=arn.rsplit("/", 1)[-1],
+            body=handshake_form(BASE, conn, host, choices, info, account, region),
+        )
+        return html_response(200, self._shell("Update pending connection", body, account, region, model["scopes"]))
+
+    def data(self, req):
+        query = self._query(req)
+        account, region = self._scope(query)
+        model = self._model(account, region)
+        model.pop("all_hosts", None)
+        return json_response(200, model)
+
+    def static(self, req):
+        name = req.path.rsplit("/", 1)[-1]
+        found = self.files.get(name)
+        if found is None:
+            raise ControlError(404, "NotFound", f"No static file {name}")
+        data, ctype, etag = found
+        headers = [(b"content-type", ctype.encode()), (b"etag", etag.encode()), (b"cache-control", b"no-cache"),
+                   (b"x-content-type-options", b"nosniff")]
+        if req.headers.get("if-none-match") == etag:
+            return Response(304, headers, b"")
+        return Response(200, headers, data)
+
+    # -- form posts ----------------------------------------------------------
+    def _post(self, req, action):
+        """Run a form action; answer JSON to scripts and a redirect to browsers without JavaScript."""
+        form = self._form(req)
+        wants_json = "application/json" in req.headers.get("accept", "")
+        account, region = self._scope(form)
+        arn = form.get("arn", "")
+        try:
+            notice, payload = action(form)
+        except ControlError as e:
+            if wants_json:
+                raise
+            return redirect(page_url(account, region, error=e.code, arn=arn) + "#" + ("hosts" if "host" in req.path else "connections"))
+        if wants_json:
+            kind, text = NOTICES[notice]
+            name = payload.get("ConnectionName") or payload.get("Name") or ""
+            status = payload.get("ConnectionStatus") or payload.get("Status") or ""
+            message = text.format(name=name, status=status, account=account)
+            return json_response(200, {"ok": True, "message": message, "resource": payload})
+        anchor = "#hosts" if "host" in notice else "#connections"
+        return redirect(page_url(account, region, notice=notice, arn=arn) + anchor)
+
+    def post_handshake(self, req):
+        def act(form):
+            arn = actions.text(form, "arn")
+            installation = form.get("installation") or None
+            if installation == "new":
+                installation = f"new-installation ({secrets.randbelow(90_000_000) + 10_000_000})"
+            with self.app.store.write() as tx:
+                return "handshake", actions.handshake(tx, arn, self.app.clock(), installation)
+
+        return self._post(req, act)
+
+    def post_connection_status(self, req):
+        def act(form):
+            arn = actions.text(form, "arn")
+            status = actions.choice(form.get("status"), actions.CONNECTION_STATUSES, "status")
+            with self.app.store.write() as tx:
+                return "connection-status", actions.set_connection_status(tx, arn, status, self.app.clock())
+
+        return self._post(req, act)
+
+    def post_host_setup(self, req):
+        def act(form):
+            arn = actions.text(form, "arn")
+            with self.app.store.write() as tx:
+                return "host-setup", actions.set_up_host(tx, arn, self.app.clock())
+
+        return self._post(req, act)
+
+    def post_host_status(self, req):
+        def act(form):
+            arn = actions.text(form, "arn")
+            status = actions.choice(form.get("status"), actions.HOST_STATUSES, "status")
+            message = (form.get("message") or "").strip()[: actions.MAX_TEXT] or None
+            with self.app.store.write() as tx:
+                return "host-status", actions.set_host_status(tx, arn, status, self.app.clock(), message)
+
+        return self._post(req, act)
+
+    def post_reset(self, req):
+        def act(form):
+            account, _ = self._scope(form)
+            self.app.store.reset(account)
+            return "reset", {"AccountId": account}
+
+        return self._post(req, act)
+
+
+def installations(arn: str, provider: str) -> list[tuple[str, str, str]]:
+    """Three stable fake provider accounts per connection: (value, account name, detail)."""
+    info = provider_info(provider)
+    seed = hashlib.sha256(arn.encode()).digest()
+    out = []
+    for n, name in enumerate(info["accounts"]):
+        number = int.from_bytes(seed[n * 4 : n * 4 + 4], "big") % 90_000_000 + 10_000_000
+        out.append((f"{name} ({number})", name, f"installation {number}"))
+    return out

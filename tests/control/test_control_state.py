@@ -1,0 +1,269 @@
+"""State snapshots: GET/PUT /_codestar-local/state and `codestar-local state export|import`."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+from control_http import Server, ctl, http, own_server  # noqa: F401  (fixture)
+
+X, Y = "123456789012", "210987654321"
+SCOPES = [(X, "us-east-1"), (X, "eu-west-1"), (Y, "ap-southeast-2")]
+SERVICES = ["codestar-connections", "codeconnections"]
+VPC = {"VpcId": "vpc-0123456789abcdef0", "SubnetIds": ["subnet-0123456789abcdef0"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+
+
+def clean(answer: dict) -> dict:
+    answer.pop("ResponseMetadata", None)
+    return answer
+
+
+def populate(server) -> None:
+    """Connections, hosts, tags and statuses in two accounts and three regions, through both services."""
+    for n, (account, region) in enumerate(SCOPES):
+        for service in SERVICES:
+            c = server.client(service, account=account, region=region)
+            tag = [{"Key": "scope", "Value": f"{region}-{service}"}]
+            keep = c.create_connection(ConnectionName=f"keep-{n}", ProviderType="GitHub", Tags=tag)["ConnectionArn"]
+            shaken = c.create_connection(ConnectionName=f"shaken-{n}", ProviderType="Bitbucket")["ConnectionArn"]
+            gone = c.create_connection(ConnectionName=f"gone-{n}", ProviderType="GitLab")["ConnectionArn"]
+            c.delete_connection(ConnectionArn=gone)
+            ctl(server, "connections/handshake", {"ConnectionArn": shaken})
+            host = c.create_host(Name=f"h{n}", ProviderType="GitHubEnterpriseServer",
+                                 ProviderEndpoint=f"https://{service}.{region}.example.com", Tags=tag)["HostArn"]
+            ctl(server, "hosts/setup", {"HostArn": host})
+            c.create_connection(ConnectionName=f"via-host-{n}", HostArn=host)
+            vpc = c.create_host(Name=f"vpc{n}", ProviderType="GitLabSelfManaged",
+                                ProviderEndpoint=f"https://gitlab.{service}.{region}.example.com", VpcConfiguration=VPC)["HostArn"]
+            # An explicit status stops the VPC set-up timer, so the answers do not change with time.
+            ctl(server, "hosts/status", {"HostArn": vpc, "Status": "VPC_CONFIG_FAILED_INITIALIZATION", "StatusMessage": f"no ENI {n}"})
+            c.tag_resource(ResourceArn=keep, Tags=[{"Key": "extra", "Value": "yes"}])
+            errored = c.create_connection(ConnectionName=f"err-{n}", ProviderType="GitHub")["ConnectionArn"]
+            ctl(server, "connections/status", {"ConnectionArn": errored, "ConnectionStatus": "ERROR"})
+
+
+def answers(server) -> dict:
+    """Every List/Get answer of every scope, through both services."""
+    out = {}
+    for account, region in SCOPES:
+        for service in SERVICES:
+            c = server.client(service, account=account, region=region)
+            key = f"{service} {account} {region}"
+            conns = clean(c.list_connections())
+            out[key + " ListConnections"] = conns
+            out[key + " ListConnections page 1"] = clean(c.list_connections(MaxResults=1))
+            hosts = clean(c.list_hosts())
+            out[key + " ListHosts"] = hosts
+            # Each endpoint's model only accepts ARNs with its own service name.
+            for conn in conns["Connections"]:
+                arn = conn["ConnectionArn"]
+                if f":{service}:" not in arn:
+                    continue
+                out[key + " GetConnection " + arn] = clean(c.get_connection(ConnectionArn=arn))
+                out[key + " Tags " + arn] = clean(c.list_tags_for_resource(ResourceArn=arn))
+            for host in hosts["Hosts"]:
+                arn = host["HostArn"]
+                if f":{service}:" not in arn:
+                    continue
+                out[key + " GetHost " + arn] = clean(c.get_host(HostArn=arn))
+                out[key + " Tags " + arn] = clean(c.list_tags_for_resource(ResourceArn=arn))
+    return out
+
+
+def export(server) -> dict:
+    answer = ctl(server, "state", method="GET")
+    assert answer.status == 200
+    return answer.json
+
+
+def same_state(a: dict, b: dict) -> bool:
+    return {k: v for k, v in a.items() if k != "exported_at"} == {k: v for k, v in b.items() if k != "exported_at"}
+
+
+def test_round_trip_through_the_api(own_server):
+    ctl(own_server, "reset")
+    populate(own_server)
+    before = answers(own_server)
+    assert len(before) > 40
+    # A page token handed out before the export keeps working after the import.
+    paging = own_server.client("codestar-connections", account=X)
+    first_page = paging.list_connections(MaxResults=2)
+    snapshot = export(own_server)
+    assert snapshot["format"] == "codestar-local-state"
+    assert snapshot["version"] == 1
+    assert {i["account"] for i in snapshot["items"]} == {X, Y}
+    assert {i["region"] for i in snapshot["items"]} == {"us-east-1", "eu-west-1", "ap-southeast-2"}
+    assert snapshot["retired"]
+
+    assert ctl(own_server, "reset").status == 200
+    assert answers(own_server) != before
+
+    loaded = http(own_server, "PUT", "/_codestar-local/state", body=snapshot)
+    assert loaded.status == 200
+    assert loaded.json == {"imported": True, "items": len(snapshot["items"])}
+    assert answers(own_server) == before
+    second_page = paging.list_connections(MaxResults=2, NextToken=first_page["NextToken"])
+    names = [c["ConnectionName"] for c in first_page["Connections"] + second_page["Connections"]]
+    assert len(set(names)) == 4
+    assert same_state(export(own_server), snapshot)
+
+    # The emulator carries on from the imported state.
+    c = own_server.client("codeconnections", account=X)
+    arn = c.create_connection(ConnectionName="after", ProviderType="GitHub")["ConnectionArn"]
+    assert arn not in snapshot["retired"]
+    assert c.get_connection(ConnectionArn=arn)["Connection"]["ConnectionStatus"] == "PENDING"
+
+
+def cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "codestar_local.cli", *args], capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_round_trip_through_the_cli(own_server, tmp_path):
+    ctl(own_server, "reset")
+    populate(own_server)
+    before = answers(own_server)
+    file = tmp_path / "state.json"
+    endpoint = ("--endpoint", own_server.endpoint_url)
+    cli("state", "export", str(file), *endpoint)
+    assert json.loads(file.read_text())["format"] == "codestar-local-state"
+    cli("reset", *endpoint)
+    assert answers(own_server) != before
+    out = cli("state", "import", str(file), *endpoint)
+    assert json.loads(out.stdout)["imported"] is True
+    assert answers(own_server) == before
+
+
+def test_round_trip_through_state_files(tmp_path):
+    """--state PATH: export a stopped server's file, import it into another file, serve that."""
+    first = Server(state=str(tmp_path / "a.db"))
+    try:
+        populate(first)
+        before = answers(first)
+    finally:
+        first.stop()
+    file = tmp_path / "state.json"
+    cli("state", "export", str(file), "--state", str(tmp_path / "a.db"))
+    cli("state", "import", str(file), "--state", str(tmp_path / "b.db"))
+    second = Server(state=str(tmp_path / "b.db"))
+    try:
+        assert answers(second) == before
+    finally:
+        second.stop()
+
+
+def test_cli_state_errors(tmp_path, own_server):
+    missing = cli("state", "export", str(tmp_path / "x.json"), "--state", str(tmp_path / "none.db"), check=False)
+    assert missing.returncode == 1
+    assert "no state at" in missing.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    parsed = cli("state", "import", str(bad), "--endpoint", own_server.endpoint_url, check=False)
+    assert parsed.returncode == 1
+    assert "is not JSON" in parsed.stderr
+    bad.write_text(json.dumps({"format": "codestar-local-state", "version": 9, "items": []}))
+    refused = cli("state", "import", str(bad), "--endpoint", own_server.endpoint_url, check=False)
+    assert refused.returncode == 1
+    assert "InvalidSnapshot" in refused.stderr
+
+
+# -- invalid snapshots change nothing ----------------------------------------------------
+def _first(snap, kind):
+    return next(i for i in snap["items"] if i["kind"] == kind)
+
+
+def _conn_with_host(snap):
+    return next(i for i in snap["items"] if i["kind"] == "connection" and i["parent"])
+
+
+BREAKERS = {
+    "format": lambda s: {**s, "format": "something-else"},
+    "no format": lambda s: {k: v for k, v in s.items() if k != "format"},
+    "version 2": lambda s: {**s, "version": 2},
+    "version string": lambda s: {**s, "version": "1"},
+    "items missing": lambda s: {k: v for k, v in s.items() if k != "items"},
+    "items not a list": lambda s: {**s, "items": {}},
+    "retired not strings": lambda s: {**s, "retired": [1]},
+    "item not an object": lambda s: {**s, "items": s["items"] + ["x"]},
+    "duplicate seq": lambda s: {**s, "items": s["items"] + [{**s["items"][0], "id": s["items"][0]["id"] + "-2"}]},
+    "duplicate id": lambda s: {**s, "items": s["items"] + [{**s["items"][0], "seq": 10**9}]},
+    "seq zero": lambda s: _edit(s, 0, seq=0),
+    "seq string": lambda s: _edit(s, 0, seq="1"),
+    "bad account": lambda s: _edit(s, 0, account="12"),
+    "bad region": lambda s: _edit(s, 0, region="US EAST"),
+    "bad kind": lambda s: _edit(s, 0, kind="Connection!"),
+    "empty id": lambda s: _edit(s, 0, id=""),
+    "data not object": lambda s: _edit(s, 0, data=[]),
+    "unknown item field": lambda s: _edit(s, 0, extra=1),
+    "connection status": lambda s: _data(s, "connection", ConnectionStatus="READY"),
+    "connection name missing": lambda s: _data(s, "connection", ConnectionName=None),
+    "connection arn mismatch": lambda s: _data(s, "connection", ConnectionArn="arn:aws:codestar-connections:us-east-1:123456789012:connection/x"),
+    "host status": lambda s: _data(s, "host", Status="ERROR"),
+    "host endpoint": lambda s: _data(s, "host", ProviderEndpoint=5),
+    "tags": lambda s: _data(s, "host", Tags=[{"Key": 1}]),
+    "timer": lambda s: _data(s, "host", _next=["Status", "AVAILABLE"]),
+    "connection in another account": lambda s: _edit_item(s, _first(s, "connection"), account="999999999999"),
+    "missing host": lambda s: {**s, "items": [i for i in s["items"] if i["id"] != _conn_with_host(s)["parent"]]},
+}
+
+
+def _edit(snap, n, **changes):
+    snap = copy.deepcopy(snap)
+    for k, v in changes.items():
+        snap["items"][n][k] = v
+    return snap
+
+
+def _edit_item(snap, item, **changes):
+    return _edit(snap, snap["items"].index(item), **changes)
+
+
+def _data(snap, kind, **changes):
+    snap = copy.deepcopy(snap)
+    data = _first(snap, kind)["data"]
+    for k, v in changes.items():
+        if v is None:
+            data.pop(k, None)
+        else:
+            data[k] = v
+    return snap
+
+
+@pytest.fixture(scope="module")
+def good_snapshot(own_server):
+    ctl(own_server, "reset")
+    populate(own_server)
+    return export(own_server)
+
+
+@pytest.mark.parametrize("breaker", list(BREAKERS), ids=list(BREAKERS))
+def test_bad_snapshot_is_400_and_changes_nothing(own_server, good_snapshot, breaker):
+    http(own_server, "PUT", "/_codestar-local/state", body=good_snapshot)
+    before = export(own_server)
+    # The bad part comes after valid items: nothing may be written before the check ends.
+    answer = http(own_server, "PUT", "/_codestar-local/state", body=BREAKERS[breaker](copy.deepcopy(good_snapshot)))
+    assert answer.status == 400, answer.text
+    assert answer.error == "InvalidSnapshot"
+    assert answer.json["error"]["message"].startswith("The snapshot is not valid: ")
+    assert same_state(export(own_server), before)
+
+
+def test_snapshot_body_must_be_json(own_server):
+    answer = http(own_server, "PUT", "/_codestar-local/state", raw=b"\x00garbage")
+    assert answer.status == 400
+    assert answer.error == "InvalidJson"
+    assert http(own_server, "PUT", "/_codestar-local/state", body=[]).error == "InvalidJson"
+    assert http(own_server, "POST", "/_codestar-local/state", body={}).status == 405
+
+
+def test_empty_snapshot_clears_the_state(own_server):
+    populate_one = own_server.client("codestar-connections", account=X)
+    populate_one.create_connection(ConnectionName="x", ProviderType="GitHub")
+    answer = http(own_server, "PUT", "/_codestar-local/state", body={"format": "codestar-local-state", "version": 1, "items": []})
+    assert answer.json == {"imported": True, "items": 0}
+    assert populate_one.list_connections()["Connections"] == []
