@@ -20,19 +20,19 @@ from ...app import Response
 from .. import actions
 from ..api import request_rows
 from ..errors import ControlError, json_response
-from .html import Safe, Template, esc, fmt, join
-from .model import scope_model
+from .html import Safe, Template, fmt, join
+from .model import scope_model, scopes
 from .render import (
     NOTICES,
     connections_section,
     handshake_form,
     hosts_section,
     links_section,
+    provider_info,
     requests_section,
     scope_form,
     summary,
     sync_section,
-    provider_info,
 )
 
 HERE = pathlib.Path(__file__).parent
@@ -130,11 +130,16 @@ class Console:
                    message=message, home=BASE)
         return html_response(status, self._shell("Error", body, "000000000000", "us-east-1"))
 
-    def _model(self, account: str, region: str) -> dict:
+    def _model(self, account: str, region: str, with_scopes: bool = True) -> dict:
+        """What a page shows. The fingerprint leaves out the account switcher's counts, whose scan
+        of every item is too dear for a poll every two seconds; any API call changes the request
+        log, and so the fingerprint, anyway."""
         with self.app.store.read() as tx:
             model = scope_model(tx, account, region, self.app.clock())
-        model["requests"] = request_rows(self.app, LOG_ROWS)
-        model["fingerprint"] = hashlib.sha1(orjson.dumps(model, option=orjson.OPT_SORT_KEYS)).hexdigest()
+            model["requests"] = request_rows(self.app, LOG_ROWS)
+            model["fingerprint"] = hashlib.sha1(orjson.dumps(model, option=orjson.OPT_SORT_KEYS)).hexdigest()
+            if with_scopes:
+                model["scopes"] = scopes(tx, account, region)
         return model
 
     # -- pages -------------------------------------------------------------
@@ -217,7 +222,7 @@ class Console:
     def data(self, req):
         query = self._query(req)
         account, region = self._scope(query)
-        model = self._model(account, region)
+        model = self._model(account, region, with_scopes=False)
         model.pop("all_hosts", None)
         return json_response(200, model)
 

@@ -92,6 +92,7 @@ def latest_syncs(tx, kind: str, account: str, region: str, now: float) -> dict:
 
 
 def scope_model(tx, account: str, region: str, now: float) -> dict:
+    """The resources of one account and region (not `scopes`: that scans everything)."""
     # Connections are global to the account (every region lists them); the rest is regional.
     connections = [connection_row(i, now) for i in tx.list(CONNECTION, account)]
     all_hosts = [host_row(i, now) for i in tx.list(HOST, account)]
@@ -109,7 +110,6 @@ def scope_model(tx, account: str, region: str, now: float) -> dict:
     return {
         "account": account,
         "region": region,
-        "scopes": scopes(tx, account, region),
         "connections": connections,
         "hosts": hosts,
         "all_hosts": all_hosts,

@@ -8,7 +8,7 @@ import urllib.parse
 import orjson
 
 from .. import actions
-from .html import Safe, esc, fmt, join
+from .html import Safe, fmt, join
 
 # Notice code -> (style, text); text may use {name}, {status}, {account}.
 NOTICES = {
