@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from control_http import Server, ctl, http, own_server  # noqa: F401  (fixture)
+from pg import fresh_database
 
 X, Y = "123456789012", "210987654321"
 SCOPES = [(X, "us-east-1"), (X, "eu-west-1"), (Y, "ap-southeast-2")]
@@ -43,6 +44,14 @@ def populate(server) -> None:
             c.tag_resource(ResourceArn=keep, Tags=[{"Key": "extra", "Value": "yes"}])
             errored = c.create_connection(ConnectionName=f"err-{n}", ProviderType="GitHub")["ConnectionArn"]
             ctl(server, "connections/status", {"ConnectionArn": errored, "ConnectionStatus": "ERROR"})
+    # Git sync in one scope: a link, a stack synced from it, a blocker.
+    c = server.client("codeconnections", account=X)
+    conn = c.list_connections()["Connections"][0]["ConnectionArn"]
+    link = c.create_repository_link(ConnectionArn=conn, OwnerId="octo", RepositoryName="infra")["RepositoryLinkInfo"]["RepositoryLinkId"]
+    c.create_sync_configuration(Branch="main", ConfigFile="stack.yaml", RepositoryLinkId=link, ResourceName="web",
+                                RoleArn=f"arn:aws:iam::{X}:role/sync", SyncType="CFN_STACK_SYNC")
+    assert ctl(server, "sync/push", {"RepositoryLinkId": link, "Branch": "main", "AccountId": X, "DurationSeconds": 0}).status == 200
+    assert ctl(server, "sync/blockers", {"ResourceName": "web", "AccountId": X}).status == 200
 
 
 def answers(server) -> dict:
@@ -70,6 +79,21 @@ def answers(server) -> dict:
                     continue
                 out[key + " GetHost " + arn] = clean(c.get_host(HostArn=arn))
                 out[key + " Tags " + arn] = clean(c.list_tags_for_resource(ResourceArn=arn))
+    c = server.client("codeconnections", account=X)
+    links = clean(c.list_repository_links())
+    out["ListRepositoryLinks"] = links
+    for link in links["RepositoryLinks"]:
+        link_id = link["RepositoryLinkId"]
+        out["GetRepositoryLink " + link_id] = clean(c.get_repository_link(RepositoryLinkId=link_id))
+        out["RepositorySyncStatus " + link_id] = clean(c.get_repository_sync_status(
+            RepositoryLinkId=link_id, Branch="main", SyncType="CFN_STACK_SYNC"))
+        configs = clean(c.list_sync_configurations(RepositoryLinkId=link_id, SyncType="CFN_STACK_SYNC"))
+        out["ListSyncConfigurations " + link_id] = configs
+        for config in configs["SyncConfigurations"]:
+            name = config["ResourceName"]
+            out["GetSyncConfiguration " + name] = clean(c.get_sync_configuration(SyncType="CFN_STACK_SYNC", ResourceName=name))
+            out["ResourceSyncStatus " + name] = clean(c.get_resource_sync_status(SyncType="CFN_STACK_SYNC", ResourceName=name))
+            out["SyncBlockerSummary " + name] = clean(c.get_sync_blocker_summary(SyncType="CFN_STACK_SYNC", ResourceName=name))
     return out
 
 
@@ -88,6 +112,8 @@ def test_round_trip_through_the_api(own_server):
     populate(own_server)
     before = answers(own_server)
     assert len(before) > 40
+    assert before["ListRepositoryLinks"]["RepositoryLinks"]
+    assert before["SyncBlockerSummary web"]["SyncBlockerSummary"]["LatestBlockers"]
     # A page token handed out before the export keeps working after the import.
     paging = own_server.client("codestar-connections", account=X)
     first_page = paging.list_connections(MaxResults=2)
@@ -155,6 +181,30 @@ def test_round_trip_through_state_files(tmp_path):
         assert answers(second) == before
     finally:
         second.stop()
+
+
+def test_round_trip_on_postgresql(tmp_path):
+    """A snapshot taken from SQLite loads into PostgreSQL, and the sequence carries on after it."""
+    first = Server(state=str(tmp_path / "a.db"))
+    try:
+        populate(first)
+        before = answers(first)
+        snapshot = export(first)
+    finally:
+        first.stop()
+    with fresh_database() as url:
+        second = Server(state=url)
+        try:
+            assert http(second, "PUT", "/_codestar-local/state", body=snapshot).status == 200
+            assert answers(second) == before
+            c = second.client("codeconnections", account=X)
+            arn = c.create_connection(ConnectionName="after", ProviderType="GitHub")["ConnectionArn"]
+            seqs = [i["seq"] for i in export(second)["items"]]
+            assert len(seqs) == len(set(seqs)) == len(snapshot["items"]) + 1
+            assert max(seqs) > max(i["seq"] for i in snapshot["items"])
+            assert arn in [c["ConnectionArn"] for c in c.list_connections()["Connections"]]
+        finally:
+            second.stop()
 
 
 def test_cli_state_errors(tmp_path, own_server):
