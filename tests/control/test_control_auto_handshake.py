@@ -99,3 +99,24 @@ def test_handshake_before_the_timer_keeps_available(auto_server, account):
     arn = client.create_connection(ConnectionName="early", ProviderType="GitHub")["ConnectionArn"]
     assert ctl(auto_server, "connections/handshake", {"ConnectionArn": arn}).json["ConnectionStatus"] == "AVAILABLE"
     assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionStatus"] == "AVAILABLE"
+
+
+def test_vpc_host_initialises_then_becomes_available(auto_server, account):
+    """With a VPC the set-up waits for the VPC initialisation: VPC_CONFIG_INITIALIZING -> PENDING -> AVAILABLE."""
+    client = auto_server.client("codeconnections", account=account)
+    started = time.monotonic()
+    arn = client.create_host(Name="vpc-auto", ProviderType="GitHubEnterpriseServer", ProviderEndpoint="https://vpc-auto.example.com",
+                             VpcConfiguration=VPC)["HostArn"]
+    seen = [client.get_host(HostArn=arn)["Status"]]
+    if time.monotonic() - started < VPC_DELAY:
+        assert seen[0] == "VPC_CONFIG_INITIALIZING"
+    deadline = time.monotonic() + 15
+    while seen[-1] != "AVAILABLE" and time.monotonic() < deadline:
+        status = client.get_host(HostArn=arn)["Status"]
+        if status != seen[-1]:
+            seen.append(status)
+        time.sleep(0.05)
+    assert seen[-1] == "AVAILABLE"
+    # Whatever the polling caught, the order is the lifecycle's.
+    order = ["VPC_CONFIG_INITIALIZING", "PENDING", "AVAILABLE"]
+    assert seen == [s for s in order if s in seen]

@@ -57,12 +57,14 @@ def _check_next(nxt, fields, where, problems):
         return
     if not (
         type(nxt) is list
-        and len(nxt) == 3
+        and len(nxt) in (3, 4)
         and nxt[0] in fields
         and type(nxt[1]) is str
         and type(nxt[2]) in (int, float)
     ):
-        problems.append(f"{where}._next must be [field, status, time]")
+        problems.append(f"{where}._next must be [field, status, time] or [field, status, time, next change]")
+    elif len(nxt) == 4:
+        _check_next(nxt[3], fields, where, problems)
 
 
 def _check_resource(item, where, problems, arn_key, status_key, statuses, required):

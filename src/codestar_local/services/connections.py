@@ -37,14 +37,21 @@ def parse_arn(arn: str):
 
 
 def effective(item, now: float) -> dict:
-    """Apply a timed status change that is due (VPC set-up, auto-handshake)."""
+    """Apply the timed status changes that are due (VPC set-up, auto-handshake).
+
+    `_next` is [field, value, due time] with an optional fourth element: the change after it, same form.
+    """
     data = item.data
     nxt = data.get("_next")
-    if nxt is not None and now >= nxt[2]:
+    while nxt is not None and now >= nxt[2]:
         data[nxt[0]] = nxt[1]
-        del data["_next"]
         if nxt[1] != "VPC_CONFIG_FAILED_INITIALIZATION":
             data.pop("StatusMessage", None)
+        nxt = nxt[3] if len(nxt) > 3 else None
+        if nxt is None:
+            del data["_next"]
+        else:
+            data["_next"] = nxt
     return data
 
 
@@ -229,6 +236,10 @@ class ConnectionsProvider:
             data["VpcConfiguration"] = vpc
             data["Status"] = "VPC_CONFIG_INITIALIZING"
             self._timed(ctx, data, "Status", "PENDING", config.vpc_init_seconds)
+            if config.auto_handshake is not None:
+                # With auto-handshake the set-up follows the VPC initialisation.
+                ready = data["_next"][2]
+                data["_next"].append(["Status", "AVAILABLE", ready + config.auto_handshake])
         else:
             data["Status"] = "PENDING"
             self._timed(ctx, data, "Status", "AVAILABLE", config.auto_handshake)
