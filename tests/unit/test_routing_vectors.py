@@ -1,4 +1,4 @@
-"""Every request captured from real clients (/work/shared/wire) routes to the right operation.
+"""Every request captured from real clients (tests/data/wire, a copy of ../shared/wire) routes to the right operation.
 
 Per-client files hold one request per line; error-matrix.jsonl lines hold a list
 of requests. The captures were made with access key AKIAIOSFODNN7EXAMPLE (not 12
@@ -18,7 +18,8 @@ import pytest
 
 from codestar_local import auth, routing, spec
 
-WIRE = os.environ.get("CODESTAR_LOCAL_WIRE", "/work/shared/wire")
+# A copy of ../shared/wire lives in tests/data/wire so the test runs from any checkout.
+WIRE = os.environ.get("CODESTAR_LOCAL_WIRE", os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "wire"))
 FILES = sorted(glob.glob(os.path.join(WIRE, "*.jsonl")))
 
 
