@@ -80,6 +80,14 @@ class App:
         self.clock = clock
         self.services = spec.services()
         self.providers = providers(self)
+        # Provider methods resolved once: (service, operation) -> bound method.
+        self._methods = {
+            (name, op.name): getattr(self.providers[name], op.method_name)
+            for name, svc in self.services.items()
+            if name in self.providers
+            for op in svc.operations.values()
+            if hasattr(self.providers[name], op.method_name)
+        }
         self.recent: collections.deque = collections.deque(maxlen=self.config.request_log_size)
         self.control = ControlApi(self)
         # Request ids: a random per-process prefix and a counter, in UUID form (uuid4 per request costs more).
@@ -107,8 +115,7 @@ class App:
             params = codec.decode(req.body)
             if op.validator is not None:
                 op.validator(params)
-            provider = self.providers.get(service.name)
-            method = getattr(provider, op.method_name, None) if provider is not None else None
+            method = self._methods.get((service.name, op.name))
             if method is None:
                 raise AwsError(
                     "NotImplementedException",

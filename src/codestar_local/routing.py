@@ -57,6 +57,20 @@ def route(method: str, path: str, headers: dict) -> Route:
     target = headers.get("x-amz-target")
     if not target or method != "POST":
         raise AwsError("UnknownOperationException", None)
+    found = _JSON_ROUTES.get(target)
+    if found is not None:
+        return found
+    found = _json_route(target)
+    if len(_JSON_ROUTES) < 1024:  # only valid targets get here: the models bound the set
+        _JSON_ROUTES[target] = found
+    return found
+
+
+# X-Amz-Target value -> Route: every client sends the same few strings.
+_JSON_ROUTES: dict[str, Route] = {}
+
+
+def _json_route(target: str) -> Route:
     prefix, _, op_name = target.rpartition(".")
     service = spec.by_target_name().get(prefix.rsplit(".", 1)[-1]) if prefix else None
     if service is None or "json" not in service.protocols:

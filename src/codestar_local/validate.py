@@ -243,11 +243,9 @@ class Compiler:
 
     def _build_list(self, shape: dict) -> Check:
         lo, hi, lo_rule, hi_rule = self._size_checks(shape)
-        item_name = shape["member"]["shape"]
-        item = None
+        item = self.check(shape["member"]["shape"])
 
         def check(v, p, e):
-            nonlocal item
             if type(v) is not list:
                 raise type_error(v, "list")
             n = len(v)
@@ -255,8 +253,6 @@ class Compiler:
                 e.append((p, v, lo_rule))
             if hi is not None and n > hi:
                 e.append((p, v, hi_rule))
-            if item is None:
-                item = self.check(item_name)
             for i, x in enumerate(v, 1):
                 if x is None:
                     continue
@@ -266,11 +262,10 @@ class Compiler:
 
     def _build_map(self, shape: dict) -> Check:
         lo, hi, lo_rule, hi_rule = self._size_checks(shape)
-        key_name, value_name = shape["key"]["shape"], shape["value"]["shape"]
-        key_check = value_check = None
+        key_check = self.check(shape["key"]["shape"])
+        value_check = self.check(shape["value"]["shape"])
 
         def check(v, p, e):
-            nonlocal key_check, value_check
             if type(v) is not dict:
                 raise type_error(v, "map")
             n = len(v)
@@ -278,9 +273,6 @@ class Compiler:
                 e.append((p, v, lo_rule))
             if hi is not None and n > hi:
                 e.append((p, v, hi_rule))
-            if key_check is None:
-                key_check = self.check(key_name)
-                value_check = self.check(value_name)
             for k, x in v.items():
                 key_errors: list = []
                 key_check(k, p, key_errors)
@@ -298,7 +290,8 @@ class Compiler:
         names = {m: path_name(m) for m in members}
         member_shapes = {m: ref["shape"] for m, ref in members.items()}
         integers = frozenset(m for m, s in member_shapes.items() if self.shapes[s]["type"] in ("integer", "long"))
-        checks: dict[str, Check] = {}
+        # Compiled now, at start-up (recursive shapes go through the trampoline in check()).
+        checks: dict[str, Check] = {m: self.check(shape_name) for m, shape_name in member_shapes.items()}
 
         def check(v, p, e):
             if type(v) is not dict:
@@ -312,10 +305,7 @@ class Compiler:
                     continue
                 c = checks.get(k)
                 if c is None:
-                    shape_name = member_shapes.get(k)
-                    if shape_name is None:
-                        continue  # unknown members are ignored, as AWS does
-                    c = checks[k] = self.check(shape_name)
+                    continue  # unknown members are ignored, as AWS does
                 c(x, prefix + names[k], e)
                 if type(x) is float and k in integers:
                     v[k] = int(x)  # 5.0 is read as 5, as Jackson does

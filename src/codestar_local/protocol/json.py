@@ -16,6 +16,9 @@ def _epoch(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+_CONTENT_TYPES = {"1.0": b"application/x-amz-json-1.0", "1.1": b"application/x-amz-json-1.1"}
+
+
 class JsonCodec:
     name = "json"
 
@@ -35,7 +38,7 @@ class JsonCodec:
 
     def encode_output(self, service, op, output: dict | None) -> tuple[list, bytes]:
         body = orjson.dumps(output or {}, default=_epoch, option=orjson.OPT_PASSTHROUGH_DATETIME)
-        return [(b"Content-Type", service.json_content_type.encode())], body
+        return [(b"Content-Type", _CONTENT_TYPES[service.json_version])], body
 
     def encode_error(self, service, err: AwsError) -> tuple[int, list, bytes]:
         body = {"__type": err.type_for(service) if service is None or service.json_version == "1.0" else err.code}

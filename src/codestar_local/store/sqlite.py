@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import threading
@@ -93,6 +92,55 @@ class SqliteTx:
         return self.db.execute("SELECT 1 FROM retired WHERE id = ?", (id,)).fetchone() is not None
 
 
+class _Reading:
+    """Reads are single statements: the lock only keeps threads (the in-process mock) apart."""
+
+    __slots__ = ("lock", "tx")
+
+    def __init__(self, lock, tx):
+        self.lock = lock
+        self.tx = tx
+
+    def __enter__(self):
+        self.lock.acquire()
+        return self.tx
+
+    def __exit__(self, *exc):
+        self.lock.release()
+        return False
+
+
+class _Writing:
+    """One write transaction; BEGIN IMMEDIATE serializes writers across processes too."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store):
+        self.store = store
+
+    def __enter__(self):
+        store = self.store
+        store.lock.acquire()
+        try:
+            store.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            store.lock.release()
+            raise
+        return SqliteTx(store.db)
+
+    def __exit__(self, exc_type, exc, tb):
+        store = self.store
+        try:
+            store.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        except BaseException:
+            if exc_type is None and store.db.in_transaction:
+                store.db.execute("ROLLBACK")
+            raise
+        finally:
+            store.lock.release()
+        return False
+
+
 class SqliteStore(Store):
     def __init__(self, path: str):
         self.memory = path in ("memory", ":memory:")
@@ -110,23 +158,14 @@ class SqliteStore(Store):
             self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._tx = SqliteTx(self.db)
+        self._reading = _Reading(self.lock, self._tx)
 
-    @contextlib.contextmanager
+    # Plain context-manager objects: a generator-based one costs more than the point read it wraps.
     def read(self):
-        with self.lock:
-            yield self._tx
+        return self._reading
 
-    @contextlib.contextmanager
     def write(self):
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield SqliteTx(self.db)
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            else:
-                self.db.execute("COMMIT")
+        return _Writing(self)
 
     def dump(self) -> dict:
         with self.lock:
