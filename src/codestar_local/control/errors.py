@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import orjson
+
+if TYPE_CHECKING:
+    from ..app import Response
 
 
 def json_response(status: int, body, headers=()) -> "Response":

@@ -6,90 +6,13 @@ import os
 import sqlite3
 import threading
 
-from .base import SCHEMA_VERSION, Item, Store, decode, encode
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    id TEXT NOT NULL,
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    parent TEXT,
-    data TEXT NOT NULL,
-    UNIQUE (kind, id)
-);
-CREATE INDEX IF NOT EXISTS items_account ON items (kind, account, seq);
-CREATE INDEX IF NOT EXISTS items_region ON items (kind, account, region, seq);
-CREATE INDEX IF NOT EXISTS items_parent ON items (kind, parent);
-CREATE TABLE IF NOT EXISTS retired (id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-COLUMNS = "seq, kind, id, account, region, parent, data"
+from .base import SCHEMA_VERSION
+from .sql import SCHEMA, SqlStore, SqlTx
 
 
-def _item(row) -> Item:
-    return Item(row[0], row[1], row[2], row[3], row[4], row[5], decode(row[6]))
-
-
-class SqliteTx:
-    __slots__ = ("db",)
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def get(self, kind, id):
-        row = self.db.execute(f"SELECT {COLUMNS} FROM items WHERE kind = ? AND id = ?", (kind, id)).fetchone()
-        return _item(row) if row else None
-
-    def insert(self, kind, id, account, region, data, parent=None):
-        cur = self.db.execute(
-            "INSERT INTO items (kind, id, account, region, parent, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (kind, id, account, region, parent, encode(data)),
-        )
-        return Item(cur.lastrowid, kind, id, account, region, parent, data)
-
-    def update(self, item):
-        self.db.execute(
-            "UPDATE items SET data = ?, parent = ? WHERE kind = ? AND id = ?",
-            (encode(item.data), item.parent, item.kind, item.id),
-        )
-
-    def delete(self, kind, id):
-        return self.db.execute("DELETE FROM items WHERE kind = ? AND id = ?", (kind, id)).rowcount > 0
-
-    def _where(self, kind, account, region, parent):
-        sql, args = ["kind = ?"], [kind]
-        if account is not None:
-            sql.append("account = ?")
-            args.append(account)
-        if region is not None:
-            sql.append("region = ?")
-            args.append(region)
-        if parent is not None:
-            sql.append("parent = ?")
-            args.append(parent)
-        return " AND ".join(sql), args
-
-    def list(self, kind, account, region=None, parent=None, after=0, limit=None):
-        where, args = self._where(kind, account, region, parent)
-        sql = f"SELECT {COLUMNS} FROM items WHERE {where} AND seq > ? ORDER BY seq"
-        args.append(after)
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
-        return [_item(r) for r in self.db.execute(sql, args)]
-
-    def count(self, kind, account, region=None, parent=None):
-        where, args = self._where(kind, account, region, parent)
-        return self.db.execute(f"SELECT COUNT(*) FROM items WHERE {where}", args).fetchone()[0]
-
-    def retire(self, id):
-        self.db.execute("INSERT OR IGNORE INTO retired (id) VALUES (?)", (id,))
-
-    def is_retired(self, id):
-        return self.db.execute("SELECT 1 FROM retired WHERE id = ?", (id,)).fetchone() is not None
+class SqliteTx(SqlTx):
+    __slots__ = ()
+    P = "?"
 
 
 class _Reading:
@@ -141,7 +64,7 @@ class _Writing:
         return False
 
 
-class SqliteStore(Store):
+class SqliteStore(SqlStore):
     def __init__(self, path: str):
         self.memory = path in ("memory", ":memory:")
         self.path = ":memory:" if self.memory else os.path.abspath(os.path.expanduser(path))
@@ -155,7 +78,7 @@ class SqliteStore(Store):
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=30000")
         with self.lock:
-            self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+            self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT") + "COMMIT;")
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         self._tx = SqliteTx(self.db)
         self._reading = _Reading(self.lock, self._tx)
@@ -167,33 +90,10 @@ class SqliteStore(Store):
     def write(self):
         return _Writing(self)
 
-    def dump(self) -> dict:
-        with self.lock:
-            items = [
-                {"seq": r[0], "kind": r[1], "id": r[2], "account": r[3], "region": r[4], "parent": r[5], "data": decode(r[6])}
-                for r in self.db.execute(f"SELECT {COLUMNS} FROM items ORDER BY seq")
-            ]
-            retired = [r[0] for r in self.db.execute("SELECT id FROM retired ORDER BY id")]
-        return {"items": items, "retired": retired}
-
     def load(self, snapshot: dict) -> None:
+        # AUTOINCREMENT keeps the sequence past every seq ever used, so it never goes back.
         with self.write() as tx:
-            tx.db.execute("DELETE FROM items")
-            tx.db.execute("DELETE FROM retired")
-            for it in snapshot["items"]:
-                tx.db.execute(
-                    "INSERT INTO items (seq, kind, id, account, region, parent, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (it["seq"], it["kind"], it["id"], it["account"], it["region"], it.get("parent"), encode(it["data"])),
-                )
-            for rid in snapshot.get("retired", []):
-                tx.retire(rid)
-
-    def reset(self, account: str | None = None) -> None:
-        with self.write() as tx:
-            if account is None:
-                tx.db.execute("DELETE FROM items")
-            else:
-                tx.db.execute("DELETE FROM items WHERE account = ?", (account,))
+            self._load_rows(tx, snapshot)
 
     def close(self) -> None:
         with self.lock:
