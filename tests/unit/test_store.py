@@ -134,3 +134,39 @@ def test_page_tokens():
         with pytest.raises(AwsError) as e:
             read_token("connection", bad)
         assert e.value.code == "ValidationException"
+
+
+def test_sqlite_read_cache_sees_other_connections_writes(tmp_path):
+    """Two stores on one file (two workers, or the CLI beside a server): reads never go stale."""
+    path = str(tmp_path / "shared.db")
+    a, b = open_store(path), open_store(path)
+    try:
+        with a.write() as tx:
+            tx.insert("connection", "arn:c", "111111111111", "us-east-1", {"ConnectionStatus": "PENDING"})
+        with b.read() as tx:
+            assert tx.get("connection", "arn:c").data == {"ConnectionStatus": "PENDING"}  # now cached in b
+        with a.write() as tx:
+            item = tx.get("connection", "arn:c")
+            item.data["ConnectionStatus"] = "AVAILABLE"
+            tx.update(item)
+        with b.read() as tx:
+            assert tx.get("connection", "arn:c").data == {"ConnectionStatus": "AVAILABLE"}
+        a.reset()
+        with b.read() as tx:
+            assert tx.get("connection", "arn:c") is None
+    finally:
+        a.close()
+        b.close()
+
+
+def test_sqlite_read_cache_sees_own_writes_and_hands_out_copies(store):
+    with store.write() as tx:
+        tx.insert("connection", "arn:c", "111111111111", "us-east-1", {"Tags": [{"Key": "k", "Value": "v"}]})
+    with store.read() as tx:
+        first = tx.get("connection", "arn:c")
+        first.data["Tags"].append({"Key": "mutated", "Value": ""})  # a caller mutating what it got
+        assert tx.get("connection", "arn:c").data == {"Tags": [{"Key": "k", "Value": "v"}]}
+    with store.write() as tx:
+        tx.delete("connection", "arn:c")
+    with store.read() as tx:
+        assert tx.get("connection", "arn:c") is None

@@ -7,7 +7,9 @@ import sqlite3
 import threading
 
 from .base import SCHEMA_VERSION
-from .sql import SCHEMA, SqlStore, SqlTx
+from .sql import SCHEMA, SqlStore, SqlTx, item_from_row
+
+CACHE_ROWS = 20000
 
 
 class SqliteTx(SqlTx):
@@ -15,17 +17,55 @@ class SqliteTx(SqlTx):
     P = "?"
 
 
+class CachedReadTx(SqliteTx):
+    """The read transaction: point reads come from a cache of raw rows.
+
+    Rows are decoded on every hit, so callers never share a dict. The cache is
+    cleared by our own commits and, for a file, whenever SQLite's data_version
+    says another connection (another worker, the CLI) committed.
+    """
+
+    __slots__ = ("cache",)
+
+    def __init__(self, db):
+        super().__init__(db)
+        self.cache: dict = {}
+
+    def get(self, kind, id):
+        key = (kind, id)
+        row = self.cache.get(key)
+        if row is None:
+            row = self.db.execute(self.GET, key).fetchone()
+            if row is None:
+                return None
+            if len(self.cache) >= CACHE_ROWS:
+                self.cache.clear()
+            self.cache[key] = row
+        return item_from_row(row)
+
+
 class _Reading:
     """Reads are single statements: the lock only keeps threads (the in-process mock) apart."""
 
-    __slots__ = ("lock", "tx")
+    __slots__ = ("lock", "tx", "shared", "version")
 
-    def __init__(self, lock, tx):
+    def __init__(self, lock, tx, shared):
         self.lock = lock
         self.tx = tx
+        self.shared = shared  # a file other connections may write to
+        self.version = None
 
     def __enter__(self):
         self.lock.acquire()
+        if self.shared:
+            try:
+                version = self.tx.db.execute("PRAGMA data_version").fetchone()[0]
+            except BaseException:
+                self.lock.release()
+                raise
+            if version != self.version:
+                self.tx.cache.clear()
+                self.version = version
         return self.tx
 
     def __exit__(self, *exc):
@@ -60,6 +100,7 @@ class _Writing:
                 store.db.execute("ROLLBACK")
             raise
         finally:
+            store._tx.cache.clear()
             store.lock.release()
         return False
 
@@ -80,8 +121,8 @@ class SqliteStore(SqlStore):
         with self.lock:
             self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT") + "COMMIT;")
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        self._tx = SqliteTx(self.db)
-        self._reading = _Reading(self.lock, self._tx)
+        self._tx = CachedReadTx(self.db)
+        self._reading = _Reading(self.lock, self._tx, shared=not self.memory)
 
     # Plain context-manager objects: a generator-based one costs more than the point read it wraps.
     def read(self):
