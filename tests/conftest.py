@@ -157,3 +157,19 @@ def make_client(target, account):
         return target.client(service, account=acct or account, region=region, **kw)
 
     return make
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def workers(request, tmp_path_factory):
+    """Two server processes sharing one state: a SQLite file, or a PostgreSQL database."""
+    from pg import fresh_database
+
+    if request.param == "sqlite":
+        s = Server(state=str(tmp_path_factory.mktemp("workers") / "state.db"), extra=["--workers", "2"])
+        yield s
+        s.stop()
+    else:
+        with fresh_database() as url:
+            s = Server(state=url, extra=["--workers", "2"])
+            yield s
+            s.stop()

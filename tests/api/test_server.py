@@ -103,20 +103,6 @@ def test_memory_state_refuses_several_workers():
     assert "memory" in result.stderr
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def workers(request, tmp_path_factory):
-    """Two server processes sharing one state: a SQLite file, or a PostgreSQL database."""
-    if request.param == "sqlite":
-        s = Server(state=str(tmp_path_factory.mktemp("workers") / "state.db"), extra=["--workers", "2"])
-        yield s
-        s.stop()
-    else:
-        with fresh_database() as url:
-            s = Server(state=url, extra=["--workers", "2"])
-            yield s
-            s.stop()
-
-
 def test_postgres_state_survives_restart(account):
     with fresh_database() as url:
         first = Server(state=url)

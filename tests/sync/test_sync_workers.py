@@ -6,24 +6,8 @@ import json
 import time
 import urllib.request
 
-import pytest
-from conftest import Server
-from pg import fresh_database
 
 STACK_SYNC = "CFN_STACK_SYNC"
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def workers(request, tmp_path_factory):
-    if request.param == "sqlite":
-        s = Server(state=str(tmp_path_factory.mktemp("sync-workers") / "state.db"), extra=["--workers", "2"])
-        yield s
-        s.stop()
-    else:
-        with fresh_database() as url:
-            s = Server(state=url, extra=["--workers", "2"])
-            yield s
-            s.stop()
 
 
 def test_push_then_read_from_any_process(workers, account):
