@@ -84,6 +84,19 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children, in MiB."""
+    total = 0
+    for p in [pid] + children(pid):
+        try:
+            for line in pathlib.Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total / 1024
+
+
 def children(pid: int) -> list[int]:
     out = []
     for task in pathlib.Path(f"/proc/{pid}/task").glob("*"):
@@ -186,7 +199,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per case; the median is reported")
     ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--state", choices=["file", "memory"], default="file")
+    ap.add_argument("--state", choices=["file", "memory", "postgres"], default="file",
+                    help="postgres: a fresh database on the PostgreSQL server at $CODESTAR_LOCAL_BENCH_PG "
+                    "(default postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards")
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -194,7 +209,17 @@ def main() -> int:
         return 2
 
     tmp = tempfile.mkdtemp()
-    state = os.path.join(tmp, "state.db") if args.state == "file" else "memory"
+    pg_admin = pg_name = None
+    if args.state == "postgres":
+        import psycopg
+
+        admin_url = os.environ.get("CODESTAR_LOCAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+        pg_name = f"codestar_local_bench_{os.getpid()}"
+        pg_admin = psycopg.connect(admin_url, autocommit=True)
+        pg_admin.execute(f'CREATE DATABASE "{pg_name}"')
+        state = admin_url.rsplit("/", 1)[0] + "/" + pg_name
+    else:
+        state = os.path.join(tmp, "state.db") if args.state == "file" else "memory"
     base_port, port = free_port(), free_port()
     # Both servers run side by side; each is idle while the other is measured.
     base = start(
@@ -219,10 +244,14 @@ def main() -> int:
             runs["CreateConnection"].append(
                 measure(srv, port, CREATE_LUA % (100000000000 + round_ * 10000000), args.seconds, args.connections)
             )
+        memory = {"baseline": rss_mib(base.pid), "codestar-local": rss_mib(srv.pid)}
     finally:
         stop(base)
         stop(srv)
         shutil.rmtree(tmp, ignore_errors=True)
+        if pg_admin is not None:
+            pg_admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            pg_admin.close()
     results = {name: median_run(r) for name, r in runs.items()}
 
     b = results["baseline"]
@@ -233,6 +262,11 @@ def main() -> int:
         r["ratio_rps"] = round(ratio, 3)
         r["ratio_cpu"] = round(cpu_ratio, 2)
         print(f"{name:18} {r['rps']:9.0f} {ratio:7.2f} {r['cpu_us_per_request']:11.1f} {cpu_ratio:6.2f} {r['p50']:>8} {r['p99']:>8} {r['errors']:8d}")
+    print(
+        f"server RSS after the runs: do-nothing {memory['baseline']:.1f} MiB, codestar-local {memory['codestar-local']:.1f} MiB "
+        f"({memory['codestar-local'] / memory['baseline']:.2f}x)"
+    )
+    results["rss_mib"] = memory
     (HERE / "results").mkdir(exist_ok=True)
     with open(HERE / "results" / "history.jsonl", "a") as f:
         f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "args": vars(args), "results": results}) + "\n")
