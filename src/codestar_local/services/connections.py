@@ -55,19 +55,25 @@ def effective(item, now: float) -> dict:
     return data
 
 
-def page(ctx, kind: str, items, params, keep=None, size=DEFAULT_PAGE_SIZE):
-    """Keyset pagination over items already ordered by seq (after the token)."""
-    limit = params.get("MaxResults") or size
+def list_page(ctx, params, kind: str, key: str, view, keep=None, region=None, parent=None) -> dict:
+    """One page of a List operation: keyset pagination over the caller's items of `kind`, in creation order.
+
+    `view` turns an item into its output shape, `keep` filters; the answer is {key: [...], "NextToken"?}.
+    """
+    after = read_token(kind, params.get("NextToken"))
+    limit = params.get("MaxResults") or DEFAULT_PAGE_SIZE
     chosen = []
-    next_token = None
-    for item in items:
+    out = {key: chosen}
+    last = None
+    for item in ctx.tx.list(kind, ctx.account, region, parent=parent, after=after):
         if keep is not None and not keep(item):
             continue
         if len(chosen) == limit:
-            next_token = make_token(kind, chosen[-1].seq)
+            out["NextToken"] = make_token(kind, last.seq)
             break
-        chosen.append(item)
-    return chosen, next_token
+        chosen.append(view(item))
+        last = item
+    return out
 
 
 def merge_tags(existing: list, new: list) -> list:
@@ -172,7 +178,6 @@ class ConnectionsProvider:
         return {"Connection": self.connection_view(self._connection(ctx, p["ConnectionArn"]).data)}
 
     def list_connections(self, ctx, p):
-        after = read_token(CONNECTION, p.get("NextToken"))
         ptype = p.get("ProviderTypeFilter")
         host = p.get("HostArnFilter")
 
@@ -181,12 +186,7 @@ class ConnectionsProvider:
             return (ptype is None or d["ProviderType"] == ptype) and (not host or d.get("HostArn") == host)
 
         # Connections are global: every region of the account lists them (FACTS 1.4).
-        items = ctx.tx.list(CONNECTION, ctx.account, after=after)
-        chosen, token = page(ctx, CONNECTION, items, p, keep)
-        out = {"Connections": [self.connection_view(effective(i, ctx.now)) for i in chosen]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return list_page(ctx, p, CONNECTION, "Connections", lambda i: self.connection_view(effective(i, ctx.now)), keep)
 
     def delete_connection(self, ctx, p):
         item = self._connection(ctx, p["ConnectionArn"])
@@ -267,13 +267,7 @@ class ConnectionsProvider:
         return view
 
     def list_hosts(self, ctx, p):
-        after = read_token(HOST, p.get("NextToken"))
-        items = ctx.tx.list(HOST, ctx.account, ctx.region, after=after)
-        chosen, token = page(ctx, HOST, items, p)
-        out = {"Hosts": [self.host_view(effective(i, ctx.now)) for i in chosen]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return list_page(ctx, p, HOST, "Hosts", lambda i: self.host_view(effective(i, ctx.now)), region=ctx.region)
 
     def update_host(self, ctx, p):
         item = self._host(ctx, p["HostArn"])

@@ -15,8 +15,7 @@ import posixpath
 import uuid
 
 from ..errors import AwsError
-from ..store.base import read_token
-from .connections import CONNECTION, REPOSITORY_LINK, check_tag_quota, merge_tags, page
+from .connections import CONNECTION, REPOSITORY_LINK, check_tag_quota, list_page, merge_tags
 
 SYNC_CONFIGURATION = "sync_configuration"
 SYNC_BLOCKER = "sync_blocker"
@@ -173,13 +172,7 @@ class SyncMixin:
         return {"RepositoryLinkInfo": link_view(self._link(ctx, p["RepositoryLinkId"]).data)}
 
     def list_repository_links(self, ctx, p):
-        after = read_token(REPOSITORY_LINK, p.get("NextToken"))
-        items = ctx.tx.list(REPOSITORY_LINK, ctx.account, ctx.region, after=after)
-        chosen, token = page(ctx, REPOSITORY_LINK, items, p)
-        out = {"RepositoryLinks": [link_view(i.data) for i in chosen]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return list_page(ctx, p, REPOSITORY_LINK, "RepositoryLinks", lambda i: link_view(i.data), region=ctx.region)
 
     def update_repository_link(self, ctx, p):
         item = self._link(ctx, p["RepositoryLinkId"])
@@ -265,14 +258,11 @@ class SyncMixin:
 
     def list_sync_configurations(self, ctx, p):
         link_id = self._link(ctx, p["RepositoryLinkId"]).data["RepositoryLinkId"]
-        after = read_token(SYNC_CONFIGURATION, p.get("NextToken"))
-        items = ctx.tx.list(SYNC_CONFIGURATION, ctx.account, ctx.region, parent=link_id, after=after)
         sync_type = p["SyncType"]
-        chosen, token = page(ctx, SYNC_CONFIGURATION, items, p, lambda i: i.data["SyncType"] == sync_type)
-        out = {"SyncConfigurations": [config_view(ctx.service, i.data) for i in chosen]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return list_page(
+            ctx, p, SYNC_CONFIGURATION, "SyncConfigurations", lambda i: config_view(ctx.service, i.data),
+            keep=lambda i: i.data["SyncType"] == sync_type, region=ctx.region, parent=link_id,
+        )
 
     def update_sync_configuration(self, ctx, p):
         item = self._config(ctx, p["SyncType"], p["ResourceName"])
