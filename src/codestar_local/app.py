@@ -11,10 +11,11 @@ import itertools
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import __version__, auth, routing, spec
 from .errors import AwsError
+from .messages import Request, Response  # noqa: F401  (re-exported: the transports build them)
 from .store import Store, open_store
 
 log = logging.getLogger("codestar_local")
@@ -32,31 +33,17 @@ class Config:
     # None = off; otherwise seconds after which new connections/hosts become AVAILABLE.
     auto_handshake: float | None = None
     request_log_size: int = 200
-
-
-@dataclass(slots=True)
-class Request:
-    method: str
-    path: str
-    headers: dict  # lower-case name -> str
-    body: bytes = b""
-    query: str = ""
-    too_large: bool = False  # the transport stopped reading past Config.max_body
-
-
-@dataclass(slots=True)
-class Response:
-    status: int
-    headers: list = field(default_factory=list)  # [(bytes, bytes)]
-    body: bytes = b""
+    # Seconds a CodeStar project stays CreateInProgress, and DeleteInProgress before it is gone.
+    project_create_seconds: float = 0.5
+    project_delete_seconds: float = 0.5
 
 
 class Ctx:
     """What a provider method gets besides its params."""
 
-    __slots__ = ("app", "service", "operation", "account", "region", "tx", "now", "request_id")
+    __slots__ = ("app", "service", "operation", "account", "region", "tx", "now", "request_id", "access_key")
 
-    def __init__(self, app, service, operation, account, region, tx, now, request_id):
+    def __init__(self, app, service, operation, account, region, tx, now, request_id, access_key=None):
         self.app = app
         self.service = service
         self.operation = operation
@@ -65,6 +52,7 @@ class Ctx:
         self.tx = tx
         self.now = now
         self.request_id = request_id
+        self.access_key = access_key
 
     def arn(self, resource: str, service: str | None = None) -> str:
         return f"arn:aws:{service or self.service.arn_service}:{self.region}:{self.account}:{resource}"
@@ -125,10 +113,10 @@ class App:
             now = self.clock()
             if op.readonly:
                 with self.store.read() as tx:
-                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id), params)
+                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
             else:
                 with self.store.write() as tx:
-                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id), params)
+                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
             headers, body = codec.encode_output(service, op, output)
             status = 200
         except AwsError as err:

@@ -2,7 +2,8 @@
 
 Configuration comes from the environment, as `codestar-local serve` sets it:
 CODESTAR_LOCAL_STATE (a path, 'memory' or a postgresql:// URL),
-CODESTAR_LOCAL_AUTO_HANDSHAKE (seconds), CODESTAR_LOCAL_VPC_INIT_SECONDS.
+CODESTAR_LOCAL_AUTO_HANDSHAKE (seconds), CODESTAR_LOCAL_VPC_INIT_SECONDS,
+CODESTAR_LOCAL_PROJECT_SECONDS.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ def config_from_env() -> Config:
     vpc = os.environ.get("CODESTAR_LOCAL_VPC_INIT_SECONDS")
     if vpc not in (None, ""):
         config.vpc_init_seconds = float(vpc)
+    project = os.environ.get("CODESTAR_LOCAL_PROJECT_SECONDS")
+    if project not in (None, ""):
+        config.project_create_seconds = config.project_delete_seconds = float(project)
     return config
 
 

@@ -48,6 +48,8 @@ def cmd_serve(args) -> int:
         os.environ["CODESTAR_LOCAL_AUTO_HANDSHAKE"] = str(args.auto_handshake)
     if args.vpc_init_seconds is not None:
         os.environ["CODESTAR_LOCAL_VPC_INIT_SECONDS"] = str(args.vpc_init_seconds)
+    if args.project_seconds is not None:
+        os.environ["CODESTAR_LOCAL_PROJECT_SECONDS"] = str(args.project_seconds)
     from .asgi import create_app
 
     # Open the state once in the parent so a bad path or URL fails before the workers start.
@@ -82,6 +84,13 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_models_path(args) -> int:
+    from .spec import models_path
+
+    print(models_path())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codestar-local", description=__doc__)
     parser.add_argument("--version", action="version", version=f"codestar-local {__version__}")
@@ -95,9 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auto-handshake", type=float, nargs="?", const=0.0, default=None, metavar="SECONDS",
                        help="make new connections and hosts AVAILABLE after SECONDS (default off; 0 when given bare)")
     serve.add_argument("--vpc-init-seconds", type=float, default=None, help="how long a VPC host stays VPC_CONFIG_INITIALIZING (1)")
+    serve.add_argument("--project-seconds", type=float, default=None,
+                       help="how long a CodeStar project stays CreateInProgress, and DeleteInProgress (0.5)")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
+
+    models = sub.add_parser("models-path", help="print a folder for AWS_DATA_PATH that holds the codestar model")
+    models.set_defaults(func=cmd_models_path)
 
     from .control.sync import add_parser as add_sync_parser
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import orjson
 
-if TYPE_CHECKING:
-    from ..app import Response
+from ..messages import Response
 
 
-def json_response(status: int, body, headers=()) -> "Response":
-    from ..app import Response
-
+def json_response(status: int, body, headers=()) -> Response:
     return Response(status, [(b"content-type", b"application/json"), (b"cache-control", b"no-store"), *headers], orjson.dumps(body))
 
 

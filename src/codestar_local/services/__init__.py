@@ -1,5 +1,6 @@
 """Providers: business rules only. Method names are the botocore xform_name of the operation."""
 
+from .codestar import CodeStarProvider
 from .connections import ConnectionsProvider
 from .sync import SyncMixin
 
@@ -11,4 +12,4 @@ class Provider(SyncMixin, ConnectionsProvider):
 def providers(app) -> dict:
     connections = Provider(app)
     # One provider, one store: both endpoints are the same product (FACTS 1.10).
-    return {"codestar-connections": connections, "codeconnections": connections}
+    return {"codestar-connections": connections, "codeconnections": connections, "codestar": CodeStarProvider(app)}

@@ -87,23 +87,29 @@ def decode(text) -> dict:
 
 
 # -- pagination tokens ---------------------------------------------------------
-def make_token(kind: str, seq: int) -> str:
+# CodeStar's PaginationToken pattern (^[\w/+=]+$) has no '-': it gets the standard alphabet.
+def make_token(kind: str, seq: int, urlsafe: bool = True) -> str:
     raw = orjson.dumps({"v": 1, "k": kind, "s": seq})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    if urlsafe:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.b64encode(raw).decode()
 
 
-def read_token(kind: str, token: str | None) -> int:
-    """The sequence number to continue after; a token that is not ours is a ValidationException."""
+def read_token(kind: str, token: str | None, error: str = "ValidationException", urlsafe: bool = True) -> int:
+    """The sequence number to continue after; a token that is not ours is `error`."""
     if token is None:
         return 0
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        padded = token + "=" * (-len(token) % 4)
+        raw = base64.urlsafe_b64decode(padded) if urlsafe else base64.b64decode(padded, validate=True)
         value = orjson.loads(raw)
         if value.get("v") == 1 and value.get("k") == kind and type(value.get("s")) is int and value["s"] >= 0:
             return value["s"]
     except Exception:
         pass
-    raise AwsError("ValidationException", "Invalid NextToken: the token is malformed or was not issued for this operation")
+    if error == "ValidationException":
+        raise AwsError(error, "Invalid NextToken: the token is malformed or was not issued for this operation")
+    raise AwsError(error, "The next token is not valid.")
 
 
 def open_store(url: str) -> Store:

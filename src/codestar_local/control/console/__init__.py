@@ -16,7 +16,7 @@ import urllib.parse
 import orjson
 
 from ... import __version__
-from ...app import Response
+from ...messages import Response
 from .. import actions
 from ..api import request_rows
 from ..errors import ControlError, json_response
