@@ -88,6 +88,14 @@ def server():
 
 
 @pytest.fixture
+def fresh_server():
+    """A server of the test's own, for tests that need the default account to themselves."""
+    s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
 def account() -> str:
     return "".join(random.choice("0123456789") for _ in range(12))
 
