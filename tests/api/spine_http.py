@@ -9,9 +9,11 @@ import urllib.parse
 import cbor2
 
 JSON_10 = "application/x-amz-json-1.0"
+JSON_11 = "application/x-amz-json-1.1"
 TARGET_PREFIX = {
     "codestar-connections": "com.amazonaws.codestar.connections.CodeStar_connections_20191201",
     "codeconnections": "com.amazonaws.codeconnections.CodeConnections_20231201",
+    "codestar": "CodeStar_20170419",  # every client sends the bare form for CodeStar
 }
 # The JS SDK v3 form: no namespace.
 BARE_PREFIX = {

@@ -2,7 +2,8 @@
 
 Most cases are generated from the model: for every input member of the 12
 connection/host/tag operations (nested ones too), values of the wrong type and
-values that break each constraint, over JSON on both services and over CBOR.
+values that break each constraint, over JSON on both services and over CBOR;
+and the same for all 18 CodeStar operations over JSON 1.1.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import copy
 import json
 
 import cbor2
+import regex
 import pytest
-from spine_http import BARE_PREFIX, CBOR_PATH, JSON_10, TARGET_PREFIX, authorization, send
+from spine_http import BARE_PREFIX, CBOR_PATH, JSON_10, JSON_11, TARGET_PREFIX, authorization, send
 
 from codestar_local import spec
 
@@ -22,6 +24,36 @@ OPERATIONS = [
     "CreateHost", "GetHost", "ListHosts", "UpdateHost", "DeleteHost",
     "TagResource", "UntagResource", "ListTagsForResource",
 ]
+USER = f"arn:aws:iam::{ACCOUNT}:user/hostile-user"
+CODESTAR_TAGS = {"k": "v"}
+CODE = [{"source": {"s3": {"bucketName": "bucket", "bucketKey": "key"}},
+         "destination": {"codeCommit": {"name": "repo"},
+                         "gitHub": {"name": "repo", "description": "d", "type": "User", "owner": "o", "privateRepository": True,
+                                    "issuesEnabled": False, "token": "t"}}}]
+TOOLCHAIN = {"source": {"s3": {"bucketName": "bucket", "bucketKey": "key"}}, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+             "stackParameters": {"p": "v"}}
+CODESTAR_PARAMS = {
+    "AssociateTeamMember": {"projectId": "hostile", "clientRequestToken": "t", "userArn": USER, "projectRole": "Owner",
+                            "remoteAccessAllowed": True},
+    "CreateProject": {"name": "n", "id": "hostile", "description": "d", "clientRequestToken": "t", "sourceCode": CODE,
+                      "toolchain": TOOLCHAIN, "tags": CODESTAR_TAGS},
+    "CreateUserProfile": {"userArn": USER, "displayName": "d", "emailAddress": "a@b.c", "sshPublicKey": "k"},
+    "DeleteProject": {"id": "hostile", "clientRequestToken": "t", "deleteStack": True},
+    "DeleteUserProfile": {"userArn": USER},
+    "DescribeProject": {"id": "hostile"},
+    "DescribeUserProfile": {"userArn": USER},
+    "DisassociateTeamMember": {"projectId": "hostile", "userArn": USER},
+    "ListProjects": {"nextToken": "t", "maxResults": 5},
+    "ListResources": {"projectId": "hostile", "nextToken": "t", "maxResults": 5},
+    "ListTagsForProject": {"id": "hostile", "nextToken": "t", "maxResults": 5},
+    "ListTeamMembers": {"projectId": "hostile", "nextToken": "t", "maxResults": 5},
+    "ListUserProfiles": {"nextToken": "t", "maxResults": 5},
+    "TagProject": {"id": "hostile", "tags": CODESTAR_TAGS},
+    "UntagProject": {"id": "hostile", "tags": ["k"]},
+    "UpdateProject": {"id": "hostile", "name": "n", "description": "d"},
+    "UpdateTeamMember": {"projectId": "hostile", "userArn": USER, "projectRole": "Owner", "remoteAccessAllowed": False},
+    "UpdateUserProfile": {"userArn": USER, "displayName": "d", "emailAddress": "a@b.c", "sshPublicKey": "k"},
+}
 FRAMEWORK_400 = {"ValidationException", "SerializationException", "UnknownOperationException",
                  "InvalidSignatureException", "IncompleteSignatureException"}
 
@@ -60,6 +92,8 @@ WRONG = {
     "integer": ["5", True, [], {}, 1.5],
     "list": ["x", 1, {}, True],
     "structure": ["x", 1, [], True],
+    "map": ["x", 1, [], True],
+    "boolean": ["true", 1, [], {}],
 }
 
 
@@ -79,7 +113,9 @@ def broken_values(shapes, shape_name, required):
         if "enum" in shape:
             yield "not-in-enum", "Subversion", "ValidationException"
         if shape.get("pattern", ".*") not in (".*", "[\\s\\S]*", "^.*$"):
-            yield "pattern", "no match here", "ValidationException"
+            spoiler = next((v for v in ("no match here", " padded ", "\x00\x01") if not regex.search(shape["pattern"], v)), None)
+            if spoiler is not None:
+                yield "pattern", spoiler, "ValidationException"
     elif kind == "integer":
         if "max" in shape:
             yield "above-max", shape["max"] + 1, "ValidationException"
@@ -92,6 +128,15 @@ def broken_values(shapes, shape_name, required):
             yield "too-many", [filler] * (shape["max"] + 1), "ValidationException"
         if shape.get("min", 0) >= 1:
             yield "empty-list", [], "ValidationException"
+    elif kind == "map":
+        if "max" in shape:
+            yield "too-many", {f"k{n}": "v" for n in range(shape["max"] + 1)}, "ValidationException"
+        key_shape, value_shape = shapes[shape["key"]["shape"]], shapes[shape["value"]["shape"]]
+        if key_shape.get("min", 0) >= 1:
+            yield "bad-key", {"": "v"}, "ValidationException"
+        spoiler = next((v for v in (" padded ", "<bad>!") if not regex.search(value_shape.get("pattern", ".*"), v)), None)
+        if spoiler is not None:
+            yield "bad-value", {"k": spoiler}, "ValidationException"
 
 
 def member_paths(shapes, shape_name, value, path=()):
@@ -122,9 +167,9 @@ def put(doc, path, value):
     return doc
 
 
-def json_headers(service, operation, content_type=JSON_10, auth=None):
+def json_headers(service, operation, content_type=None, auth=None):
     return [
-        ("Content-Type", content_type),
+        ("Content-Type", content_type or (JSON_11 if service == "codestar" else JSON_10)),
         ("X-Amz-Target", f"{TARGET_PREFIX[service]}.{operation}"),
         ("X-Amz-Date", "20260101T000000Z"),
         ("Authorization", auth if auth is not None else authorization(ACCOUNT, service=service)),
@@ -143,10 +188,11 @@ def cbor_headers():
 
 def model_cases():
     cases = []
-    for transport, service in (("json", "codestar-connections"), ("json", "codeconnections"), ("cbor", "codeconnections")):
+    for transport, service in (("json", "codestar-connections"), ("json", "codeconnections"), ("cbor", "codeconnections"),
+                               ("json", "codestar")):
         svc = spec.services()[service]
-        for operation in OPERATIONS:
-            full = full_params(service, operation)
+        for operation in (CODESTAR_PARAMS if service == "codestar" else OPERATIONS):
+            full = CODESTAR_PARAMS[operation] if service == "codestar" else full_params(service, operation)
             input_shape = svc.operations[operation].input_shape
             for path, shape_name, required in member_paths(svc.shapes, input_shape, full):
                 for label, value, code in broken_values(svc.shapes, shape_name, required):
@@ -161,6 +207,35 @@ def model_cases():
                 headers = json_headers(service, operation) if transport == "json" else cbor_headers()
                 path = "/" if transport == "json" else CBOR_PATH.format(operation)
                 cases.append((f"{transport}-{service}-{operation}-empty", "POST", path, headers, body, "ValidationException"))
+    return cases
+
+
+def codestar_cases():
+    """Hand-made CodeStar cases: forged tokens, rules beyond the model, bodies of the wrong kind."""
+    cases = []
+
+    def add(name, operation, params, code):
+        body = params if isinstance(params, bytes) else json.dumps(params).encode()
+        cases.append((f"codestar-{name}", "POST", "/", json_headers("codestar", operation), body, code))
+
+    for i, token in enumerate(["bogus", "e30=", "bnVsbA==", "W10=", "eyJ2IjoxLCJrIjoiY29kZXN0YXJfcHJvamVjdCIsInMiOi0xfQ==", "=" * 8]):
+        for operation in ("ListProjects", "ListUserProfiles"):
+            add(f"token-{operation}-{i}", operation, {"nextToken": token}, "InvalidNextTokenException" if token != "=" * 8 else None)
+    add("source-without-toolchain", "CreateProject", {"name": "n", "id": "src-only", "sourceCode": CODE[:1]}, "ValidationException")
+    add("toolchain-without-source", "CreateProject", {"name": "n", "id": "tc-only", "toolchain": TOOLCHAIN}, "ValidationException")
+    add("role-of-another-account", "CreateProject", {"name": "n", "id": "other-role", "sourceCode": [{**CODE[0], "destination": {
+        "codeCommit": {"name": "r"}}}], "toolchain": {**TOOLCHAIN, "roleArn": "arn:aws:iam::111111111111:role/r"}},
+        "InvalidServiceRoleException")
+    add("fifty-one-tags", "CreateProject", {"name": "n", "id": "many-tags", "tags": {str(n): "" for n in range(51)}}, "LimitExceededException")
+    add("describe-missing", "DescribeProject", {"id": "not-there"}, "ProjectNotFoundException")
+    add("update-member-missing-project", "UpdateTeamMember", {"projectId": "not-there", "userArn": USER}, "ProjectNotFoundException")
+    add("profile-missing", "UpdateUserProfile", {"userArn": USER + "x"}, "UserProfileNotFoundException")
+    add("tags-as-list", "TagProject", {"id": "hostile", "tags": [{"Key": "k", "Value": "v"}]}, "SerializationException")
+    add("pascal-case-members", "CreateProject", {"Name": "n", "Id": "pascal"}, "ValidationException")
+    add("bad-json", "CreateProject", b'{"name": ', "SerializationException")
+    add("colon-bomb-user", "DescribeUserProfile", {"userArn": "arn:aws:iam::" + ":" * 1_000_000}, "ValidationException")
+    add("huge-ssh-key", "CreateUserProfile", {"userArn": USER, "displayName": "d", "emailAddress": "a@b.c", "sshPublicKey": "k" * 20000},
+        "ValidationException")
     return cases
 
 
@@ -278,7 +353,7 @@ def generic_cases():
     return cases
 
 
-CASES = model_cases() + generic_cases()
+CASES = model_cases() + codestar_cases() + generic_cases()
 
 
 def test_the_table_is_big():
