@@ -66,12 +66,14 @@ def test_answers_both_connection_services_from_one_state():
 def test_codestar_model_is_visible_inside_only():
     with mock_codestar() as m:
         client = new_client("codestar")
-        try:
-            client.list_projects()
-        except botocore.exceptions.ClientError as err:  # while CodeStar is not implemented: a 501
-            assert err.response["Error"]["Code"] == "NotImplementedException"
+        assert client.list_projects()["projects"] == []
+        client.create_project(name="Mocked", id="mocked", tags={"a": "b"})
+        assert client.describe_project(id="mocked")["status"]["state"] in ("CreateInProgress", "CreateComplete")
+        assert [t["projectRole"] for t in client.list_team_members(projectId="mocked")["teamMembers"]] == ["Owner"]
+        with pytest.raises(client.exceptions.ProjectAlreadyExistsException):
+            client.create_project(name="Mocked", id="mocked")
         # Answered by the emulator, not by the network.
-        assert m.app.recent[-1][1:3] == ("codestar", "ListProjects")
+        assert m.app.recent[-1][1:3] == ("codestar", "CreateProject")
     with pytest.raises(botocore.exceptions.UnknownServiceError):
         new_client("codestar", region_name="us-east-1")
 
