@@ -135,3 +135,50 @@ def test_handshake_and_host_setup_by_clicking(server, account, browser, tmp_path
 
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+def test_codestar_project_row_is_visible(server, account, browser, tmp_path, monkeypatch):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from codestar_local import spec
+
+    # botocore no longer ships the codestar model; codestar-local does. For this test only: other
+    # test modules check that `codestar` is unknown without it.
+    monkeypatch.setenv("AWS_DATA_PATH", str(spec.models_path()))
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=[StaleElementReferenceException])
+    cs = server.client("codestar", account=account)
+    arn = cs.create_project(name="Storefront <web>", id="storefront", description="The shop front end",
+                            tags={"team": "web", "cost-center": "4711"})["arn"]
+    bob = f"arn:aws:iam::{account}:user/bob"
+    cs.associate_team_member(projectId="storefront", userArn=bob, projectRole="Contributor", remoteAccessAllowed=True)
+    cs.create_user_profile(userArn=bob, displayName="Bob Builder", emailAddress="bob@example.com")
+
+    browser.get(f"{server.endpoint_url}/_codestar-local/console?" + urllib.parse.urlencode({"account": account}))
+    row = 'tr[data-project-id="storefront"]'
+    wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, row)))
+    assert browser.find_element(By.CSS_SELECTOR, f"{row} .project-id").text == "storefront"
+    assert browser.find_element(By.CSS_SELECTOR, f"{row} .name").text == "Storefront <web>"
+    assert browser.find_element(By.CSS_SELECTOR, row).get_attribute("data-arn") == arn
+    # The page follows the project from CreateInProgress to CreateComplete by itself (live refresh).
+    browser.execute_script("window.samePage = true")
+    wait.until(lambda d: status(d, row) == "CreateComplete")
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"{row} .badge").text == "CreateComplete")
+    assert browser.execute_script("return window.samePage") is True
+    members = browser.find_elements(By.CSS_SELECTOR, f"{row} .member")
+    assert [m.find_element(By.CSS_SELECTOR, ".badge").text for m in members] == ["Owner", "Contributor"]
+    assert "cost-center" in browser.find_element(By.CSS_SELECTOR, f"{row} td.tags").text
+    profile = browser.find_element(By.CSS_SELECTOR, f'#user-profiles tr[data-arn="{bob}"]')
+    assert "bob@example.com" in profile.text and "Bob Builder" in profile.text
+    assert "CODESTAR PROJECTS\n1\n1 complete" in browser.find_element(By.CSS_SELECTOR, ".stats").text
+    shoot(browser, tmp_path / "console-codestar.png")
+
+    # Deleted: DeleteInProgress, then the row goes without a reload.
+    cs.delete_project(id="storefront")
+    wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, row)))
+    assert browser.execute_script("return window.samePage") is True
+
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []

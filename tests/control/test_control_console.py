@@ -205,3 +205,117 @@ def test_cross_origin_form_post_is_refused(server, account):
                   headers={**FORM, "Origin": "http://attacker.example"})
     assert answer.status == 403
     assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionStatus"] == "PENDING"
+
+
+# -- CodeStar ------------------------------------------------------------------------
+@pytest.fixture
+def codestar(server, account, monkeypatch):
+    """A boto3 codestar client (botocore no longer ships the model: codestar-local does).
+
+    AWS_DATA_PATH is set for this test only (the suite's boto_session is keyed by it): other
+    test modules check that `codestar` is unknown without it."""
+    from codestar_local import spec
+
+    monkeypatch.setenv("AWS_DATA_PATH", str(spec.models_path()))
+    return lambda region="us-east-1": server.client("codestar", account=account, region=region)
+
+
+def project_row(text: str, project_id: str) -> str:
+    match = re.search(r'<tr data-arn="[^"]*" data-project-id="' + re.escape(project_id) + r'".*?</tr>', text, re.S)
+    assert match, f"no row for project {project_id}"
+    return match.group(0)
+
+
+def wait_for(check, timeout=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def test_codestar_projects_and_profiles_are_shown(server, account, codestar):
+    cs = codestar()
+    arn = cs.create_project(name="Web <app>", id="web-app", description="the <b>shop</b> front",
+                            tags={"team": "web", "env": "dev"})["arn"]
+    bob = f"arn:aws:iam::{account}:user/bob"
+    cs.associate_team_member(projectId="web-app", userArn=bob, projectRole="Contributor", remoteAccessAllowed=True)
+    profile = cs.create_user_profile(userArn=bob, displayName="Bob <Builder>", emailAddress="bob@example.com")
+    owner = f"arn:aws:iam::{account}:user/{account}"
+
+    text = page(server, account).text
+    found = project_row(text, "web-app")
+    assert arn in found
+    assert html.escape("Web <app>") in found and "<app>" not in found
+    assert html.escape("the <b>shop</b> front") in found and "<b>shop" not in found
+    assert re.search(r'data-status="(CreateInProgress|CreateComplete)"', found)
+    assert re.search(r'badge-(wait|ok)">(CreateInProgress|CreateComplete)<', found)
+    assert '<span class="tag-key">team</span><span class="tag-value">web</span>' in found
+    assert '<span class="tag-key">env</span><span class="tag-value">dev</span>' in found
+    assert f'data-user-arn="{owner}"' in found and f'data-user-arn="{bob}"' in found
+    assert ">Owner<" in found and ">Contributor<" in found and "remote-yes" in found
+    # The user profile: per account, so every region shows it; projects are regional.
+    assert html.escape("Bob <Builder>") in row(text, bob)
+    assert "bob@example.com" in row(text, bob)
+    west = page(server, account, "eu-west-1").text
+    assert "bob@example.com" in row(west, bob)
+    assert 'data-project-id="web-app"' not in west
+    assert '<option value="us-east-1" selected>us-east-1 (2)</option>' in text
+
+    data = http(server, "GET", f"{BASE}/data.json?account={account}&region=us-east-1").json
+    (shown,) = data["projects"]
+    assert shown["id"] == "web-app" and shown["arn"] == arn and shown["name"] == "Web <app>"
+    assert shown["tags"] == {"team": "web", "env": "dev"}
+    assert shown["state"] in ("CreateInProgress", "CreateComplete")
+    assert {(m["userArn"], m["projectRole"], m["remoteAccessAllowed"]) for m in shown["teamMembers"]} == {
+        (owner, "Owner", False), (bob, "Contributor", True)}
+    # (boto3 parses the timestamps to microseconds.)
+    assert data["userProfiles"] == [{"userArn": bob, "displayName": "Bob <Builder>", "emailAddress": "bob@example.com",
+                                     "sshPublicKey": False,
+                                     "created": pytest.approx(profile["createdTimestamp"].timestamp(), abs=1e-3),
+                                     "modified": pytest.approx(profile["lastModifiedTimestamp"].timestamp(), abs=1e-3)}]
+    assert data["counts"]["projects"] == 1 and data["counts"]["userProfiles"] == 1
+    assert sum(data["counts"]["projectsByState"].values()) == 1
+    west_data = http(server, "GET", f"{BASE}/data.json?account={account}&region=eu-west-1").json
+    assert west_data["projects"] == [] and len(west_data["userProfiles"]) == 1
+
+    # CreateInProgress turns CreateComplete by itself (0.5 s): the fingerprint follows, without a write.
+    url = f"{BASE}/data.json?account={account}&region=us-east-1"
+    done = wait_for(lambda: (d := http(server, "GET", url).json)["projects"][0]["state"] == "CreateComplete" and d)
+    assert done, "the project never showed CreateComplete"
+    assert done["counts"]["projectsByState"]["CreateComplete"] == 1
+    assert 'badge-ok">CreateComplete<' in project_row(page(server, account).text, "web-app")
+
+
+def test_deleted_codestar_project_goes_away(server, account, codestar):
+    cs = codestar()
+    cs.create_project(name="Doomed", id="doomed", tags={"a": "b"})
+    cs.create_project(name="Kept", id="kept")
+    url = f"{BASE}/data.json?account={account}&region=us-east-1"
+    before = http(server, "GET", url).json
+    cs.delete_project(id="doomed")
+    during = http(server, "GET", url).json
+    states = {p["id"]: p["state"] for p in during["projects"]}
+    # DeleteInProgress for 0.5 s (the server default), then gone.
+    if "doomed" in states:
+        assert states["doomed"] == "DeleteInProgress"
+        assert during["counts"]["projectsByState"]["DeleteInProgress"] == 1
+        assert 'badge-bad">DeleteInProgress<' in project_row(page(server, account).text, "doomed")
+    gone = wait_for(lambda: (d := http(server, "GET", url).json) and [p["id"] for p in d["projects"]] == ["kept"] and d)
+    assert gone, "the deleted project stayed on the page"
+    assert gone["counts"]["projects"] == 1
+    assert gone["fingerprint"] != before["fingerprint"]
+    text = page(server, account).text
+    assert 'data-project-id="doomed"' not in text
+    assert 'data-project-id="kept"' in text
+    # The switcher no longer counts it either.
+    assert f'<option value="{account}" selected>{account} (1)</option>' in text
+
+
+def test_no_codestar_resources_say_how_to_make_them(server, account):
+    text = page(server, account).text
+    assert 'id="codestar-projects"' in text and "No CodeStar projects in us-east-1." in text
+    assert 'id="user-profiles"' in text and "No CodeStar user profiles in this account." in text

@@ -317,3 +317,200 @@ def test_empty_snapshot_clears_the_state(own_server):
     answer = http(own_server, "PUT", "/_codestar-local/state", body={"format": "codestar-local-state", "version": 1, "items": []})
     assert answer.json == {"imported": True, "items": 0}
     assert populate_one.list_connections()["Connections"] == []
+
+
+# -- CodeStar projects, team members and user profiles ----------------------------------
+CODESTAR_SCOPES = [(X, "us-east-1"), (X, "eu-west-1"), (Y, "ap-southeast-2")]
+
+
+def codestar_client(server, account, region):
+    """botocore no longer ships the codestar model: codestar-local does. AWS_DATA_PATH is set only
+    while the client is made (the suite's boto_session is keyed by it; the client keeps its model),
+    since other test modules check that `codestar` is unknown without it."""
+    from codestar_local import spec
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DATA_PATH", str(spec.models_path()))
+        return server.client("codestar", account=account, region=region)
+
+
+def _wait(check, timeout=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def populate_codestar(server) -> None:
+    """Projects with tags and members in two accounts and three regions, user profiles, a deleted project."""
+    for n, (account, region) in enumerate(CODESTAR_SCOPES):
+        cs = codestar_client(server, account, region)
+        alice, bob = f"arn:aws:iam::{account}:user/alice", f"arn:aws:iam::{account}:user/team/bob"
+        main = f"main-{n}"
+        cs.create_project(name=f"Main {n}", id=main, description=f"project {n} in {region}", tags={"scope": region, "n": str(n)},
+                          clientRequestToken=f"token-{n}")
+        cs.create_project(name=f"Side {n}", id=f"side-{n}")
+        cs.associate_team_member(projectId=main, userArn=alice, projectRole="Contributor", remoteAccessAllowed=True)
+        cs.associate_team_member(projectId=main, userArn=bob, projectRole="Viewer")
+        cs.associate_team_member(projectId=f"side-{n}", userArn=alice, projectRole="Owner")
+        cs.update_team_member(projectId=main, userArn=bob, projectRole="Contributor")
+        cs.tag_project(id=main, tags={"extra": "yes", "gone": "soon"})
+        cs.untag_project(id=main, tags=["gone"])
+        cs.update_project(id=f"side-{n}", description="updated")
+        doomed = f"doomed-{n}"
+        cs.create_project(name="Doomed", id=doomed, tags={"a": "b"})
+        cs.delete_project(id=doomed)
+        if n != 1:  # profiles are per account: one set each
+            cs.create_user_profile(userArn=alice, displayName=f"Alice {account}", emailAddress="alice@example.com",
+                                   sshPublicKey="ssh-ed25519 AAAA alice")
+            cs.create_user_profile(userArn=bob, displayName="Bob", emailAddress="bob@example.com")
+            cs.update_user_profile(userArn=bob, emailAddress="bob@example.org")
+    # Let every planned change happen first (0.5 s creating, 0.5 s deleting), so the answers stand still.
+    for n, (account, region) in enumerate(CODESTAR_SCOPES):
+        cs = codestar_client(server, account, region)
+        _wait(lambda: all(cs.describe_project(id=p)["status"]["state"] == "CreateComplete" for p in (f"main-{n}", f"side-{n}")))
+        _wait(lambda: f"doomed-{n}" not in [p["projectId"] for p in cs.list_projects()["projects"]])
+
+
+def codestar_answers(server) -> dict:
+    """DescribeProject, ListTeamMembers, ListTagsForProject, ListUserProfiles, ... of every scope (errors by code)."""
+    import botocore.exceptions
+
+    out = {}
+
+    def ask(key, call, **params):
+        try:
+            out[key] = clean(call(**params))
+        except botocore.exceptions.ClientError as e:
+            out[key] = e.response["Error"]["Code"]
+
+    for n, (account, region) in enumerate(CODESTAR_SCOPES):
+        cs = codestar_client(server, account, region)
+        key = f"{account} {region}"
+        ask(key + " ListProjects", cs.list_projects)
+        ask(key + " ListUserProfiles", cs.list_user_profiles)
+        for pid in (f"main-{n}", f"side-{n}", f"doomed-{n}"):
+            ask(f"{key} DescribeProject {pid}", cs.describe_project, id=pid)
+            ask(f"{key} ListTeamMembers {pid}", cs.list_team_members, projectId=pid)
+            ask(f"{key} ListTagsForProject {pid}", cs.list_tags_for_project, id=pid)
+            ask(f"{key} ListResources {pid}", cs.list_resources, projectId=pid)
+        for user in ("alice", "team/bob"):
+            ask(f"{key} DescribeUserProfile {user}", cs.describe_user_profile, userArn=f"arn:aws:iam::{account}:user/{user}")
+    return out
+
+
+def test_codestar_round_trip(own_server):
+    ctl(own_server, "reset")
+    populate_codestar(own_server)
+    before = codestar_answers(own_server)
+    x = f"{X} us-east-1"
+    assert before[x + " DescribeProject main-0"]["status"] == {"state": "CreateComplete"}
+    assert before[x + " DescribeProject main-0"]["clientRequestToken"] == "token-0"
+    assert before[x + " DescribeProject doomed-0"] == "ProjectNotFoundException"
+    assert before[x + " ListTagsForProject main-0"]["tags"] == {"scope": "us-east-1", "n": "0", "extra": "yes"}
+    assert [(m["projectRole"], m["remoteAccessAllowed"]) for m in before[x + " ListTeamMembers main-0"]["teamMembers"]] == [
+        ("Owner", False), ("Contributor", True), ("Contributor", False)]
+    assert len(before[x + " ListUserProfiles"]["userProfiles"]) == 2
+    # Profiles are per account: another region of the account lists the same ones.
+    assert before[f"{X} eu-west-1 ListUserProfiles"] == before[x + " ListUserProfiles"]
+    # A page token handed out before the export keeps working after the import.
+    paging = codestar_client(own_server, X, "us-east-1")
+    first_page = paging.list_team_members(projectId="main-0", maxResults=2)
+    assert "nextToken" in first_page
+
+    snapshot = export(own_server)
+    kinds = {i["kind"] for i in snapshot["items"]}
+    assert {"codestar_project", "codestar_team_member", "codestar_membership", "codestar_user_profile",
+            "codestar_request_token"} <= kinds
+    assert ctl(own_server, "reset").status == 200
+    assert codestar_answers(own_server) != before
+    loaded = http(own_server, "PUT", "/_codestar-local/state", body=snapshot)
+    assert loaded.status == 200, loaded.text
+    assert codestar_answers(own_server) == before
+    second_page = paging.list_team_members(projectId="main-0", maxResults=2, nextToken=first_page["nextToken"])
+    assert len(first_page["teamMembers"] + second_page["teamMembers"]) == 3
+    assert same_state(export(own_server), snapshot)
+
+    # The emulator carries on from the imported state: quotas, tokens and memberships came along.
+    cs = codestar_client(own_server, X, "us-east-1")
+    assert cs.create_project(name="Main 0", id="main-0", description="project 0 in us-east-1",
+                             tags={"scope": "us-east-1", "n": "0"}, clientRequestToken="token-0")["id"] == "main-0"
+    with pytest.raises(cs.exceptions.ProjectAlreadyExistsException):
+        cs.create_project(name="again", id="main-0")
+    with pytest.raises(cs.exceptions.TeamMemberAlreadyAssociatedException):
+        cs.associate_team_member(projectId="main-0", userArn=f"arn:aws:iam::{X}:user/alice", projectRole="Viewer")
+    with pytest.raises(cs.exceptions.UserProfileAlreadyExistsException):
+        cs.create_user_profile(userArn=f"arn:aws:iam::{X}:user/alice", displayName="A", emailAddress="a@example.com")
+    cs.create_project(name="After", id="after")
+    cs.delete_project(id="main-0")
+    assert cs.describe_project(id="main-0")["status"]["state"] == "DeleteInProgress"
+
+
+def _codestar_item(snap, kind):
+    return next(i for i in snap["items"] if i["kind"] == kind)
+
+
+def _codestar_data(kind, **changes):
+    def breaker(snap):
+        snap = copy.deepcopy(snap)
+        data = _codestar_item(snap, kind)["data"]
+        for k, v in changes.items():
+            if v is None:
+                data.pop(k, None)
+            else:
+                data[k] = v
+        return snap
+
+    return breaker
+
+
+def _codestar_edit(kind, **changes):
+    def breaker(snap):
+        snap = copy.deepcopy(snap)
+        _codestar_item(snap, kind).update(changes)
+        return snap
+
+    return breaker
+
+
+CODESTAR_BREAKERS = {
+    "project name missing": _codestar_data("codestar_project", name=None),
+    "project id empty": _codestar_data("codestar_project", id=""),
+    "project arn of another region": _codestar_data("codestar_project", arn=f"arn:aws:codestar:eu-north-1:{X}:project/main-0"),
+    "project arn of another service": _codestar_data("codestar_project", arn=f"arn:aws:codecommit:us-east-1:{X}:main-0"),
+    "project in another account": _codestar_edit("codestar_project", account="999999999999"),
+    "project created not a number": _codestar_data("codestar_project", createdTimeStamp="yesterday"),
+    "project ReadyAt missing": _codestar_data("codestar_project", ReadyAt=None),
+    "project ReadyAt bool": _codestar_data("codestar_project", ReadyAt=True),
+    "project tags a list": _codestar_data("codestar_project", Tags=[{"Key": "a", "Value": "b"}]),
+    "project tag value a number": _codestar_data("codestar_project", Tags={"a": 1}),
+    "profile email missing": _codestar_data("codestar_user_profile", emailAddress=None),
+    "profile display name a number": _codestar_data("codestar_user_profile", displayName=5),
+    "profile timestamp a string": _codestar_data("codestar_user_profile", lastModifiedTimestamp="now"),
+    "profile id of another user": _codestar_edit("codestar_user_profile", id=f"{X}/arn:aws:iam::{X}:user/mallory"),
+}
+
+
+@pytest.fixture(scope="module")
+def codestar_snapshot(own_server):
+    ctl(own_server, "reset")
+    populate_codestar(own_server)
+    return export(own_server)
+
+
+@pytest.mark.parametrize("breaker", list(CODESTAR_BREAKERS), ids=list(CODESTAR_BREAKERS))
+def test_bad_codestar_item_is_400_and_changes_nothing(own_server, codestar_snapshot, breaker):
+    assert http(own_server, "PUT", "/_codestar-local/state", body=codestar_snapshot).status == 200
+    before = export(own_server)
+    answers_before = codestar_answers(own_server)
+    broken = CODESTAR_BREAKERS[breaker](copy.deepcopy(codestar_snapshot))
+    assert broken != codestar_snapshot
+    answer = http(own_server, "PUT", "/_codestar-local/state", body=broken)
+    assert answer.status == 400, answer.text
+    assert answer.error == "InvalidSnapshot"
+    # The message names the broken item.
+    assert "items[" in answer.json["error"]["message"]
+    assert same_state(export(own_server), before)
+    assert codestar_answers(own_server) == answers_before

@@ -12,6 +12,7 @@ import datetime
 import re
 
 from .. import __version__
+from ..services import codestar
 from ..services.connections import CONNECTION, HOST, parse_arn
 from .actions import CONNECTION_STATUSES, HOST_STATUSES
 
@@ -83,6 +84,51 @@ def _check_resource(item, where, problems, arn_key, status_key, statuses, requir
     _check_next(data.get("_next"), (status_key,), f"{where}.data", problems)
 
 
+def _is_time(v) -> bool:
+    return type(v) in (int, float)
+
+
+def _check_project(item, where, problems):
+    data = item["data"]
+    for key in ("id", "name", "arn"):
+        if not _is_str(data.get(key)):
+            problems.append(f"{where}.data.{key} must be a non-empty string")
+    for key in ("createdTimeStamp", "ReadyAt"):
+        if not _is_time(data.get(key)):
+            problems.append(f"{where}.data.{key} must be a number")
+    for key in ("DeletingAt", "GoneAt"):
+        if key in data and not _is_time(data[key]):
+            problems.append(f"{where}.data.{key} must be a number when present")
+    if "description" in data and type(data["description"]) is not str:
+        problems.append(f"{where}.data.description must be a string when present")
+    tags = data.get("Tags", {})
+    if type(tags) is not dict or not all(type(k) is str and k and type(v) is str for k, v in tags.items()):
+        problems.append(f"{where}.data.Tags must be an object of string keys and string values")
+    pid, arn = data.get("id"), data.get("arn")
+    if _is_str(pid):
+        if item["id"] != codestar.project_key(item["account"], pid):
+            problems.append(f"{where}.id must be <account>/<data.id>")
+        if arn != f"arn:aws:codestar:{item['region']}:{item['account']}:project/{pid}":
+            problems.append(f"{where}.data.arn must be the codestar project ARN of data.id in the item's account and region")
+    for key, want in (("Account", item["account"]), ("Region", item["region"])):
+        if key in data and data[key] != want:
+            problems.append(f"{where}.data.{key} must be the item's {key.lower()}")
+
+
+def _check_profile(item, where, problems):
+    data = item["data"]
+    for key in ("userArn", "displayName", "emailAddress"):
+        if not _is_str(data.get(key)):
+            problems.append(f"{where}.data.{key} must be a non-empty string")
+    for key in ("createdTimestamp", "lastModifiedTimestamp"):
+        if not _is_time(data.get(key)):
+            problems.append(f"{where}.data.{key} must be a number")
+    if "sshPublicKey" in data and type(data["sshPublicKey"]) is not str:
+        problems.append(f"{where}.data.sshPublicKey must be a string when present")
+    if _is_str(data.get("userArn")) and item["id"] != f"{item['account']}/{data['userArn']}":
+        problems.append(f"{where}.id must be <account>/<data.userArn>")
+
+
 def _check_kind(item, where, problems):
     kind = item["kind"]
     if kind == CONNECTION:
@@ -95,6 +141,10 @@ def _check_kind(item, where, problems):
             item, where, problems, "HostArn", "Status", HOST_STATUSES,
             ("Name", "HostArn", "ProviderType", "ProviderEndpoint"),
         )
+    elif kind == codestar.PROJECT:
+        _check_project(item, where, problems)
+    elif kind == codestar.PROFILE:
+        _check_profile(item, where, problems)
 
 
 def validate(snapshot) -> dict:

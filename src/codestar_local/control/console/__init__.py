@@ -28,6 +28,8 @@ from .render import (
     handshake_form,
     hosts_section,
     links_section,
+    profiles_section,
+    projects_section,
     provider_info,
     requests_section,
     scope_form,
@@ -134,12 +136,13 @@ class Console:
         """What a page shows. The fingerprint leaves out the account switcher's counts, whose scan
         of every item is too dear for a poll every two seconds; any API call changes the request
         log, and so the fingerprint, anyway."""
+        now = self.app.clock()
         with self.app.store.read() as tx:
-            model = scope_model(tx, account, region, self.app.clock())
+            model = scope_model(tx, account, region, now)
             model["requests"] = request_rows(self.app, LOG_ROWS)
             model["fingerprint"] = hashlib.sha1(orjson.dumps(model, option=orjson.OPT_SORT_KEYS)).hexdigest()
             if with_scopes:
-                model["scopes"] = scopes(tx, account, region)
+                model["scopes"] = scopes(tx, account, region, now)
         return model
 
     # -- pages -------------------------------------------------------------
@@ -158,6 +161,8 @@ class Console:
                 hosts_section(BASE, model),
                 links_section(model),
                 sync_section(model),
+                projects_section(model),
+                profiles_section(model),
                 requests_section(model, LOG_ROWS),
             ]
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 
+from ...services.codestar import MEMBER, PROFILE, PROJECT, state
 from ...services.connections import CONNECTION, HOST, effective
 
 REPOSITORY_LINK = "repository_link"
@@ -11,7 +12,8 @@ SYNC_CONFIGURATION = "sync_configuration"
 SYNC_BLOCKER = "sync_blocker"
 REPOSITORY_SYNC_ATTEMPT = "repository_sync_attempt"
 RESOURCE_SYNC_ATTEMPT = "resource_sync_attempt"
-KINDS = (CONNECTION, HOST, REPOSITORY_LINK, SYNC_CONFIGURATION, SYNC_BLOCKER)
+KINDS = (CONNECTION, HOST, REPOSITORY_LINK, SYNC_CONFIGURATION, SYNC_BLOCKER, PROJECT, PROFILE)
+PROJECT_STATES = ("CreateInProgress", "CreateComplete", "DeleteInProgress")
 
 
 def public(data: dict) -> dict:
@@ -19,11 +21,17 @@ def public(data: dict) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def scopes(tx, account: str, region: str) -> list[dict]:
-    """Accounts and regions that hold resources, plus the one being viewed."""
+def scopes(tx, account: str, region: str, now: float | None = None) -> list[dict]:
+    """Accounts and regions that hold resources, plus the one being viewed.
+
+    CodeStar projects count while they exist (not once past their deletion; with `now`
+    None every stored project counts); user profiles count in the region that created them.
+    """
     counts: collections.Counter = collections.Counter()
     for kind in KINDS:
         for item in tx.list(kind, None):
+            if kind == PROJECT and now is not None and project_state(item.data, now) is None:
+                continue
             counts[(item.account, item.region)] += 1
     counts.setdefault((account, region), 0)
     accounts: dict = {}
@@ -63,6 +71,56 @@ def host_row(item, now: float) -> dict:
         "region": item.region,
         "created": d.get("CreatedAt"),
         "tags": d.get("Tags", []),
+    }
+
+
+def project_state(data: dict, now: float) -> str | None:
+    """The project's state, or None once it is gone (or when its stored times are unreadable)."""
+    try:
+        return state(data, now)
+    except (KeyError, TypeError):
+        return None
+
+
+def member_row(item) -> dict:
+    d = item.data
+    return {"userArn": d.get("userArn"), "projectRole": d.get("projectRole"), "remoteAccessAllowed": bool(d.get("remoteAccessAllowed"))}
+
+
+def project_rows(tx, account: str, region: str, now: float) -> list[dict]:
+    """The projects of one account and region that are not gone, each with its team members."""
+    members: dict = collections.defaultdict(list)
+    for item in tx.list(MEMBER, account, region):
+        members[item.parent].append(member_row(item))
+    rows = []
+    for item in tx.list(PROJECT, account, region):
+        d = item.data
+        current = project_state(d, now)
+        if current is None:
+            continue
+        rows.append({
+            "id": d.get("id"),
+            "name": d.get("name"),
+            "arn": d.get("arn"),
+            "description": d.get("description"),
+            "state": current,
+            "created": d.get("createdTimeStamp"),
+            "tags": dict(d.get("Tags") or {}),
+            "creator": d.get("Creator"),
+            "teamMembers": members.get(item.id, []),
+        })
+    return rows
+
+
+def profile_row(item) -> dict:
+    d = item.data
+    return {
+        "userArn": d.get("userArn"),
+        "displayName": d.get("displayName"),
+        "emailAddress": d.get("emailAddress"),
+        "sshPublicKey": bool(d.get("sshPublicKey")),
+        "created": d.get("createdTimestamp"),
+        "modified": d.get("lastModifiedTimestamp"),
     }
 
 
@@ -107,6 +165,10 @@ def scope_model(tx, account: str, region: str, now: float) -> dict:
         config["lastSync"] = resource_syncs.get(config["id"])
     blockers = [generic_row(i) for i in tx.list(SYNC_BLOCKER, account, region)]
     by_status = collections.Counter(c["status"] for c in connections)
+    # CodeStar projects are regional; user profiles belong to the account (every region shows them).
+    projects = project_rows(tx, account, region, now)
+    profiles = [profile_row(i) for i in tx.list(PROFILE, account)]
+    by_state = collections.Counter(p["state"] for p in projects)
     return {
         "account": account,
         "region": region,
@@ -116,6 +178,8 @@ def scope_model(tx, account: str, region: str, now: float) -> dict:
         "repositoryLinks": links,
         "syncConfigurations": configs,
         "syncBlockers": blockers,
+        "projects": projects,
+        "userProfiles": profiles,
         "counts": {
             "connections": len(connections),
             "connectionsByStatus": dict(by_status),
@@ -124,5 +188,8 @@ def scope_model(tx, account: str, region: str, now: float) -> dict:
             "repositoryLinks": len(links),
             "syncConfigurations": len(configs),
             "activeBlockers": sum(1 for b in blockers if b["data"].get("Status", "ACTIVE") == "ACTIVE"),
+            "projects": len(projects),
+            "projectsByState": {s: by_state.get(s, 0) for s in PROJECT_STATES},
+            "userProfiles": len(profiles),
         },
     }

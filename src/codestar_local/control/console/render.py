@@ -46,9 +46,9 @@ def when(epoch) -> str:
 
 def badge(status) -> Safe:
     tone = {
-        "AVAILABLE": "ok", "SUCCEEDED": "ok", "RESOLVED": "ok",
-        "PENDING": "wait", "INITIATED": "wait", "IN_PROGRESS": "wait", "QUEUED": "wait",
-        "ERROR": "bad", "FAILED": "bad", "VPC_CONFIG_FAILED_INITIALIZATION": "bad", "ACTIVE": "bad",
+        "AVAILABLE": "ok", "SUCCEEDED": "ok", "RESOLVED": "ok", "CreateComplete": "ok",
+        "PENDING": "wait", "INITIATED": "wait", "IN_PROGRESS": "wait", "QUEUED": "wait", "CreateInProgress": "wait",
+        "ERROR": "bad", "FAILED": "bad", "VPC_CONFIG_FAILED_INITIALIZATION": "bad", "ACTIVE": "bad", "DeleteInProgress": "bad",
     }.get(status, "info")
     return fmt('<span class="badge badge-{tone}">{status}</span>', tone=tone, status=status or "—")
 
@@ -124,6 +124,11 @@ def summary(model: dict) -> Safe:
         ("Hosts", c["hosts"], f"{c['hostsAvailable']} available"),
         ("Repository links", c["repositoryLinks"], ""),
         ("Sync configurations", c["syncConfigurations"], f"{c['activeBlockers']} active blockers"),
+        ("CodeStar projects", c["projects"], " · ".join(
+            f"{n} {word}" for word, n in (("complete", c["projectsByState"]["CreateComplete"]),
+                                          ("creating", c["projectsByState"]["CreateInProgress"]),
+                                          ("deleting", c["projectsByState"]["DeleteInProgress"])) if n) or "none"),
+        ("User profiles", c["userProfiles"], "per account"),
     ]
     return fmt('<div class="stats">{cards}</div>', cards=join(
         fmt('<div class="stat"><div class="stat-label">{label}</div><div class="stat-value">{value}</div>'
@@ -252,6 +257,51 @@ def sync_section(model: dict) -> Safe:
     body = table(["Resource", "Repository", "Last sync", "Blockers", ""], rows) if rows else empty(
         "No sync configurations in this region. CreateSyncConfiguration keeps a CloudFormation stack in sync with a branch.")
     return section("sync", "Sync configurations", len(rows), body)
+
+
+def team(members) -> Safe:
+    if not members:
+        return Safe('<span class="muted">none</span>')
+    return join(
+        fmt('<div class="member" data-user-arn="{arn}"><span class="member-name">{name}</span> '
+            '<span class="badge badge-info">{role}</span> {remote}<code class="arn sub" title="{arn}">{arn}</code></div>',
+            arn=m["userArn"], name=(m["userArn"] or "").rsplit("/", 1)[-1], role=m["projectRole"],
+            remote=Safe('<span class="remote remote-yes">remote access</span>') if m["remoteAccessAllowed"]
+            else Safe('<span class="remote">no remote access</span>'))
+        for m in members
+    )
+
+
+def projects_section(model: dict) -> Safe:
+    region = model["region"]
+    rows = []
+    for p in model["projects"]:
+        description = fmt('<div class="sub description">{d}</div>', d=p["description"]) if p["description"] else Safe("")
+        rows.append(fmt(
+            '<tr data-arn="{arn}" data-project-id="{id}" data-status="{state}"><td class="primary"><div class="name">{name}</div>'
+            '<div class="sub">id <span class="mono project-id">{id}</span></div>{arn_cell}{description}</td>'
+            '<td>{badge}<div class="sub">created {created}</div></td><td class="team">{team}</td><td class="tags">{tags}</td></tr>',
+            arn=p["arn"], id=p["id"], state=p["state"], name=p["name"], arn_cell=arn_cell(p["arn"]), description=description,
+            badge=badge(p["state"]), created=when(p["created"]), team=team(p["teamMembers"]),
+            tags=tags([{"Key": k, "Value": v} for k, v in p["tags"].items()]),
+        ))
+    body = table(["Project", "State", "Team members", "Tags"], rows) if rows else empty(
+        f"No CodeStar projects in {region}. CreateProject (service codestar) makes one: CreateInProgress for a moment, then CreateComplete.")
+    return section("codestar-projects", "CodeStar projects", len(rows), body, f"regional: {region}")
+
+
+def profiles_section(model: dict) -> Safe:
+    rows = [
+        fmt('<tr data-arn="{arn}"><td class="primary"><div class="name">{name}</div>{arn_cell}</td><td>{email}{ssh}</td>'
+            '<td class="mono">{created}</td><td class="mono">{modified}</td></tr>',
+            arn=u["userArn"], name=u["displayName"], arn_cell=arn_cell(u["userArn"]), email=u["emailAddress"],
+            ssh=Safe('<div class="sub">SSH public key set</div>') if u["sshPublicKey"] else "",
+            created=when(u["created"]), modified=when(u["modified"]))
+        for u in model["userProfiles"]
+    ]
+    body = table(["User", "Email", "Created", "Last modified"], rows) if rows else empty(
+        "No CodeStar user profiles in this account. CreateUserProfile (service codestar) makes one.")
+    return section("user-profiles", "User profiles", len(rows), body, "CodeStar, per account: every region lists them")
 
 
 def requests_section(model: dict, limit: int) -> Safe:
