@@ -14,7 +14,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
+import boto3
+import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
@@ -116,7 +119,58 @@ def walk(call, key, field, size=7):
             return seen
 
 
-def test_codestar_routing(node, server, account):
+def codestar_boto(server, account):
+    """boto3 with the CodeStar model codestar-local ships (recent botocore has none)."""
+    session = boto3.session.Session()
+    session._session.get_component("data_loader").search_paths.append(str(spec.models_path()))
+    return session.client(
+        "codestar",
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=account,
+        aws_secret_access_key="secret",
+        config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def test_codestar_js(node, server, account):
     data = run_js(node, server, "codestar.mjs", account, "codestar")
-    # Loose on purpose: CodeStar may or may not be implemented; routing must reach it.
-    assert set(data["outcomes"]) == {"ListProjects", "DescribeProject", "ListUserProfiles"}
+    assert data["operations"] == sorted(spec.services()["codestar"].operations)
+    assert len(data["operations"]) == 18
+    assert data["projectPages"] and [len(p) for p in data["projectPages"]] == [2, 2, 1]
+    creator = f"arn:aws:iam::{account}:user/{account}"
+    assert data["creator"] == creator
+    # What the JS client left behind, read back through boto3.
+    boto = codestar_boto(server, account)
+    project = data["project"]
+    got = boto.describe_project(id=project["id"])
+    assert got["name"] == project["name"]
+    assert got["arn"] == project["arn"] == f"arn:aws:codestar:us-east-1:{account}:project/{project['id']}"
+    assert got["stackId"] == project["stackId"]
+    assert got["clientRequestToken"] == project["clientRequestToken"]
+    assert got["status"]["state"] == "CreateComplete"
+    assert "description" not in got
+    assert boto.list_tags_for_project(id=project["id"])["tags"] == data["tags"] == {"env": "test", "team": "sdk", "owner": "me"}
+    members = boto.list_team_members(projectId=project["id"])["teamMembers"]
+    assert members == data["teamMembers"]
+    assert {m["userArn"]: m["projectRole"] for m in members} == {
+        creator: "Owner",
+        f"arn:aws:iam::{account}:user/alice-codestar-js": "Viewer",
+    }
+    assert boto.list_resources(projectId=project["id"])["resources"] == []
+    profile = boto.describe_user_profile(userArn=data["profile"]["userArn"])
+    assert {k: profile[k] for k in data["profile"]} == data["profile"]
+    assert [u["userArn"] for u in boto.list_user_profiles()["userProfiles"]] == [data["profile"]["userArn"]]
+    # The deleted projects are gone once their 0.5 s of DeleteInProgress is over.
+    deadline = time.monotonic() + 10
+    while True:
+        listed = {p["projectId"] for p in boto.list_projects()["projects"]}
+        if listed == set(data["projects"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert listed == set(data["projects"])
+    for pid in data["deleted"]:
+        with pytest.raises(ClientError) as e:
+            boto.describe_project(id=pid)
+        assert e.value.response["Error"]["Code"] == "ProjectNotFoundException"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -490,6 +490,10 @@ CODESTAR_BREAKERS = {
     "profile display name a number": _codestar_data("codestar_user_profile", displayName=5),
     "profile timestamp a string": _codestar_data("codestar_user_profile", lastModifiedTimestamp="now"),
     "profile id of another user": _codestar_edit("codestar_user_profile", id=f"{X}/arn:aws:iam::{X}:user/mallory"),
+    "member role unknown": _codestar_data("codestar_team_member", projectRole="Admin"),
+    "member user missing": _codestar_data("codestar_team_member", userArn=None),
+    "member remote access a string": _codestar_data("codestar_team_member", remoteAccessAllowed="yes"),
+    "membership project missing": _codestar_data("codestar_membership", projectId=None),
 }
 
 

@@ -129,6 +129,28 @@ def _check_profile(item, where, problems):
         problems.append(f"{where}.id must be <account>/<data.userArn>")
 
 
+def _check_member(item, where, problems):
+    data = item["data"]
+    if not _is_str(data.get("userArn")) or data.get("projectRole") not in ("Owner", "Contributor", "Viewer"):
+        problems.append(f"{where}.data must have a userArn and a projectRole of Owner, Contributor or Viewer")
+    if type(data.get("remoteAccessAllowed")) is not bool:
+        problems.append(f"{where}.data.remoteAccessAllowed must be true or false")
+    if not _is_str(item.get("parent")):
+        problems.append(f"{where}.parent must be the project's item id")
+
+
+def _check_membership(item, where, problems):
+    data = item["data"]
+    if not _is_str(data.get("userArn")) or not _is_str(data.get("projectId")):
+        problems.append(f"{where}.data must have a userArn and a projectId")
+
+
+def _check_token(item, where, problems):
+    data = item["data"]
+    if not _is_str(data.get("fingerprint")) or type(data.get("answer")) is not dict:
+        problems.append(f"{where}.data must have a fingerprint string and an answer object")
+
+
 def _check_kind(item, where, problems):
     kind = item["kind"]
     if kind == CONNECTION:
@@ -145,6 +167,12 @@ def _check_kind(item, where, problems):
         _check_project(item, where, problems)
     elif kind == codestar.PROFILE:
         _check_profile(item, where, problems)
+    elif kind == codestar.MEMBER:
+        _check_member(item, where, problems)
+    elif kind == codestar.MEMBERSHIP:
+        _check_membership(item, where, problems)
+    elif kind == codestar.REQUEST_TOKEN:
+        _check_token(item, where, problems)
 
 
 def validate(snapshot) -> dict:

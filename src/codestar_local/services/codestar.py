@@ -180,7 +180,7 @@ class CodeStarProvider:
         """The stored answer of an earlier request with this token, or None; another request with it is refused."""
         if not token:
             return None
-        item = ctx.tx.get(REQUEST_TOKEN, f"{ctx.account}/{ctx.operation.name}/{token}")
+        item = ctx.tx.get(REQUEST_TOKEN, self._token_key(ctx, token))
         if item is None:
             return None
         if item.parent is not None:
@@ -198,10 +198,15 @@ class CodeStarProvider:
             )
         return item.data["answer"]
 
+    @staticmethod
+    def _token_key(ctx, token: str) -> str:
+        # Per account and region: each regional endpoint keeps its own tokens.
+        return f"{ctx.account}/{ctx.region}/{ctx.operation.name}/{token}"
+
     def _remember(self, ctx, token: str | None, params: dict, answer: dict, project_id: str) -> None:
         if token:
             data = {"fingerprint": fingerprint(ctx.region, params), "answer": answer}
-            ctx.tx.insert(REQUEST_TOKEN, f"{ctx.account}/{ctx.operation.name}/{token}", ctx.account, ctx.region, data,
+            ctx.tx.insert(REQUEST_TOKEN, self._token_key(ctx, token), ctx.account, ctx.region, data,
                           parent=project_key(ctx.account, project_id))
 
     # -- projects ------------------------------------------------------------
@@ -313,6 +318,7 @@ class CodeStarProvider:
         item, current = self._live(ctx, pid)
         if item is None or item.region != ctx.region:
             # DeleteProject models no ProjectNotFoundException: deleting what is not there succeeds (FACTS 6.5).
+            # Nothing is remembered for the token: there is no project to tie it to, and the answer is the same anyway.
             return {"projectArn": ctx.arn(f"project/{pid}")}
         d = item.data
         if current != "DeleteInProgress":
