@@ -1,5 +1,19 @@
-"""Storage: one interface (base.Store), SQLite and PostgreSQL behind it."""
+"""Storage: one interface (base.Store), SQLite and PostgreSQL behind it, and the factory that picks one."""
 
-from .base import Item, Store, open_store
+from .base import Item, Store
+
+
+def open_store(url: str) -> Store:
+    """'memory', a file path, sqlite:///path, or postgresql://..."""
+    if url.startswith(("postgres://", "postgresql://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(url)
+    from .sqlite import SqliteStore
+
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite:///") :]
+    return SqliteStore(url)
+
 
 __all__ = ["Item", "Store", "open_store"]

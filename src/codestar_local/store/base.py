@@ -112,18 +112,5 @@ def read_token(kind: str, token: str | None, error: str = "ValidationException",
     raise AwsError(error, "The next token is not valid.")
 
 
-def open_store(url: str) -> Store:
-    """'memory', a file path, sqlite:///path, or postgresql://..."""
-    if url.startswith(("postgres://", "postgresql://")):
-        from .postgres import PostgresStore
-
-        return PostgresStore(url)
-    from .sqlite import SqliteStore
-
-    if url.startswith("sqlite:///"):
-        url = url[len("sqlite:///") :]
-    return SqliteStore(url)
-
-
 def iter_scope(items: list[Item]) -> Iterator[Item]:
     yield from items

@@ -35,10 +35,8 @@ from .. import spec
 
 SERVICE_IDS = ("codestar-connections", "codeconnections", "codestar")
 DEFAULT_ACCOUNT = "000000000000"
-DEFAULT_REGION = "us-east-1"
-# Set when the environment has no AWS_ACCESS_KEY_ID. Not 12 digits, so the mock maps it to its `account`.
-FAKE_KEY_ID = "codestar-local-mock"
-FAKE_SECRET = "codestar-local-mock-secret"
+# FAKE_KEY_ID is set when the environment has no AWS_ACCESS_KEY_ID. Not 12 digits, so the mock maps it to its `account`.
+from .clients import DEFAULT_REGION, FAKE_KEY_ID, FAKE_SECRET, make_client  # noqa: E402,F401  (FAKE_SECRET re-exported)
 _PROBE_EVENT = "codestar-local.probe"
 _PROBE_ANSWER = object()
 _HELD = "_codestar_local_mock"  # instance attribute for class-decorated tests that enter in setup_method
@@ -320,8 +318,6 @@ class MockCodestar:
 
     def client(self, service: str, account: str | None = None, region: str | None = None, **kw):
         """A boto3 client of its own botocore session (codestar model included); `account` becomes the key id."""
-        from .server import make_client
-
         return make_client(service, None, account, region or self.region, **kw)
 
     def reset(self) -> None:

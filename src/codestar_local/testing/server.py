@@ -14,8 +14,7 @@ import urllib.request
 
 import orjson
 
-from .. import spec
-from .mock import DEFAULT_REGION, FAKE_KEY_ID, FAKE_SECRET
+from .clients import DEFAULT_REGION, make_client
 
 # botocore's environment names for each service's endpoint (AWS_ENDPOINT_URL_<service id>).
 ENDPOINT_VARS = ("AWS_ENDPOINT_URL_CODESTAR_CONNECTIONS", "AWS_ENDPOINT_URL_CODECONNECTIONS", "AWS_ENDPOINT_URL_CODESTAR")
@@ -88,22 +87,3 @@ class ThreadServer:
     def client(self, service: str, account: str | None = None, region: str = DEFAULT_REGION, **kw):
         """A boto3 client pointed at this server; `account` (12 digits) becomes the access key id."""
         return make_client(service, self.endpoint_url, account, region, **kw)
-
-
-def make_client(service: str, endpoint_url: str | None, account: str | None, region: str, **kw):
-    import boto3
-    import botocore.config
-    import botocore.session
-
-    session = botocore.session.get_session()
-    session.get_component("data_loader").search_paths.append(str(spec.models_path()))
-    kw.setdefault("config", botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
-    if endpoint_url is not None:
-        kw.setdefault("endpoint_url", endpoint_url)
-    return boto3.session.Session(botocore_session=session).client(
-        service,
-        region_name=region,
-        aws_access_key_id=account or FAKE_KEY_ID,
-        aws_secret_access_key=FAKE_SECRET,
-        **kw,
-    )
