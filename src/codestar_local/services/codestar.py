@@ -18,6 +18,7 @@ import orjson
 
 from ..errors import AwsError
 from ..store.base import make_token, read_token
+from .connections import list_page
 
 PROJECT = "codestar_project"
 MEMBER = "codestar_team_member"
@@ -31,6 +32,7 @@ USER_PROJECT_QUOTA = 10  # projects an IAM user may belong to
 MEMBER_QUOTA = 100  # team members per project
 TAG_QUOTA = 50  # tags per project
 DEFAULT_PAGE_SIZE = 100
+PAGING = ("nextToken", "maxResults", "InvalidNextTokenException", False)  # the model's token pattern has no '-'
 
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+")
 USER_NAME_CHARS = re.compile(r"[^\w+=,.@-]")
@@ -110,13 +112,13 @@ def toolchain_resources(d: dict) -> list[str]:
 
 def page(items: list, params: dict, kind: str) -> tuple[list, str | None]:
     """An offset page of a small list held in one item (tags, resources)."""
-    start = read_token(kind, params.get("nextToken"), "InvalidNextTokenException", urlsafe=False)
+    start = read_token(kind, params.get("nextToken"), PAGING[2], PAGING[3])
     if start > len(items):
         raise AwsError("InvalidNextTokenException", "The next token is not valid.")
     limit = params.get("maxResults") or DEFAULT_PAGE_SIZE
     chosen = items[start : start + limit]
     end = start + len(chosen)
-    return chosen, (make_token(kind, end, urlsafe=False) if end < len(items) else None)
+    return chosen, (make_token(kind, end, PAGING[3]) if end < len(items) else None)
 
 
 class CodeStarProvider:
@@ -236,10 +238,11 @@ class CodeStarProvider:
         existing, _ = self._live(ctx, pid)
         if existing is not None:
             raise error("ProjectAlreadyExistsException")
-        # Projects past their deletion no longer count.
-        for item in ctx.tx.list(PROJECT, ctx.account):
-            if state(item.data, ctx.now) is None:
-                self._purge(ctx, item)
+        if ctx.tx.count(PROJECT, ctx.account) >= PROJECT_QUOTA:
+            # Projects past their deletion no longer count: drop them, only when it matters.
+            for item in ctx.tx.list(PROJECT, ctx.account):
+                if state(item.data, ctx.now) is None:
+                    self._purge(ctx, item)
         if ctx.tx.count(PROJECT, ctx.account) >= PROJECT_QUOTA:
             raise error("LimitExceededException", f"An account can have at most {PROJECT_QUOTA} projects.")
         creator = creator_arn(ctx.account, ctx.access_key)
@@ -281,20 +284,8 @@ class CodeStarProvider:
         return out
 
     def list_projects(self, ctx, p):
-        after = read_token(PROJECT, p.get("nextToken"), "InvalidNextTokenException", urlsafe=False)
-        limit = p.get("maxResults") or DEFAULT_PAGE_SIZE
-        chosen: list = []
-        out = {"projects": chosen}
-        last = None
-        for item in ctx.tx.list(PROJECT, ctx.account, ctx.region, after=after):
-            if state(item.data, ctx.now) is None:
-                continue
-            if len(chosen) == limit:
-                out["nextToken"] = make_token(PROJECT, last.seq, urlsafe=False)
-                break
-            chosen.append({"projectId": item.data["id"], "projectArn": item.data["arn"]})
-            last = item
-        return out
+        return list_page(ctx, p, PROJECT, "projects", lambda i: {"projectId": i.data["id"], "projectArn": i.data["arn"]},
+                         keep=lambda i: state(i.data, ctx.now) is not None, region=ctx.region, paging=PAGING)
 
     def update_project(self, ctx, p):
         item = self._project(ctx, p["id"], changing=True)
@@ -415,13 +406,9 @@ class CodeStarProvider:
 
     def list_team_members(self, ctx, p):
         project = self._project(ctx, p["projectId"])
-        after = read_token(MEMBER, p.get("nextToken"), "InvalidNextTokenException", urlsafe=False)
-        limit = p.get("maxResults") or DEFAULT_PAGE_SIZE
-        items = ctx.tx.list(MEMBER, ctx.account, parent=project.id, after=after, limit=limit + 1)
-        out = {"teamMembers": [{k: i.data[k] for k in ("userArn", "projectRole", "remoteAccessAllowed")} for i in items[:limit]]}
-        if len(items) > limit:
-            out["nextToken"] = make_token(MEMBER, items[limit - 1].seq, urlsafe=False)
-        return out
+        return list_page(ctx, p, MEMBER, "teamMembers",
+                         lambda i: {k: i.data[k] for k in ("userArn", "projectRole", "remoteAccessAllowed")},
+                         parent=project.id, paging=PAGING)
 
     # -- user profiles ---------------------------------------------------------
     def _profile(self, ctx, user_arn: str):
@@ -472,10 +459,4 @@ class CodeStarProvider:
         return {"userArn": p["userArn"]}
 
     def list_user_profiles(self, ctx, p):
-        after = read_token(PROFILE, p.get("nextToken"), "InvalidNextTokenException", urlsafe=False)
-        limit = p.get("maxResults") or DEFAULT_PAGE_SIZE
-        items = ctx.tx.list(PROFILE, ctx.account, after=after, limit=limit + 1)
-        out = {"userProfiles": [self.profile_view(i.data, timestamps=False) for i in items[:limit]]}
-        if len(items) > limit:
-            out["nextToken"] = make_token(PROFILE, items[limit - 1].seq, urlsafe=False)
-        return out
+        return list_page(ctx, p, PROFILE, "userProfiles", lambda i: self.profile_view(i.data, timestamps=False), paging=PAGING)

@@ -55,21 +55,28 @@ def effective(item, now: float) -> dict:
     return data
 
 
-def list_page(ctx, params, kind: str, key: str, view, keep=None, region=None, parent=None) -> dict:
+# How a service pages: (token member, limit member, error for a bad token, URL-safe token alphabet).
+PAGING = ("NextToken", "MaxResults", "ValidationException", True)
+
+
+def list_page(ctx, params, kind: str, key: str, view, keep=None, region=None, parent=None, paging=PAGING) -> dict:
     """One page of a List operation: keyset pagination over the caller's items of `kind`, in creation order.
 
-    `view` turns an item into its output shape, `keep` filters; the answer is {key: [...], "NextToken"?}.
+    `view` turns an item into its output shape, `keep` filters; the answer is {key: [...], token member?}.
     """
-    after = read_token(kind, params.get("NextToken"))
-    limit = params.get("MaxResults") or DEFAULT_PAGE_SIZE
+    token_key, limit_key, error, urlsafe = paging
+    after = read_token(kind, params.get(token_key), error, urlsafe)
+    limit = params.get(limit_key) or DEFAULT_PAGE_SIZE
     chosen = []
     out = {key: chosen}
     last = None
-    for item in ctx.tx.list(kind, ctx.account, region, parent=parent, after=after):
+    # Without a filter, one row past the page is enough to know whether another page follows.
+    rows = ctx.tx.list(kind, ctx.account, region, parent=parent, after=after, limit=None if keep else limit + 1)
+    for item in rows:
         if keep is not None and not keep(item):
             continue
         if len(chosen) == limit:
-            out["NextToken"] = make_token(kind, last.seq)
+            out[token_key] = make_token(kind, last.seq, urlsafe)
             break
         chosen.append(view(item))
         last = item

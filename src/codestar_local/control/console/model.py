@@ -21,16 +21,15 @@ def public(data: dict) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def scopes(tx, account: str, region: str, now: float | None = None) -> list[dict]:
+def scopes(tx, account: str, region: str, now: float) -> list[dict]:
     """Accounts and regions that hold resources, plus the one being viewed.
 
-    CodeStar projects count while they exist (not once past their deletion; with `now`
-    None every stored project counts); user profiles count in the region that created them.
+    CodeStar projects count until they are gone; user profiles count in the region that created them.
     """
     counts: collections.Counter = collections.Counter()
     for kind in KINDS:
         for item in tx.list(kind, None):
-            if kind == PROJECT and now is not None and project_state(item.data, now) is None:
+            if kind == PROJECT and state(item.data, now) is None:
                 continue
             counts[(item.account, item.region)] += 1
     counts.setdefault((account, region), 0)
@@ -74,14 +73,6 @@ def host_row(item, now: float) -> dict:
     }
 
 
-def project_state(data: dict, now: float) -> str | None:
-    """The project's state, or None once it is gone (or when its stored times are unreadable)."""
-    try:
-        return state(data, now)
-    except (KeyError, TypeError):
-        return None
-
-
 def member_row(item) -> dict:
     d = item.data
     return {"userArn": d.get("userArn"), "projectRole": d.get("projectRole"), "remoteAccessAllowed": bool(d.get("remoteAccessAllowed"))}
@@ -95,7 +86,7 @@ def project_rows(tx, account: str, region: str, now: float) -> list[dict]:
     rows = []
     for item in tx.list(PROJECT, account, region):
         d = item.data
-        current = project_state(d, now)
+        current = state(d, now)
         if current is None:
             continue
         rows.append({
