@@ -1,7 +1,8 @@
-"""The three services as described by their botocore models.
+"""The three services as described by the models the package ships (data/, see PROVENANCE.md).
 
 Everything protocol-, validation- and error-related is read from here; the
-models are loaded and compiled once, at start-up.
+models are loaded and compiled once, at start-up. The installed botocore's own
+models are never read, so the answers do not depend on its version.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-import botocore.session
-
 from . import validate
 
 DATA = pathlib.Path(__file__).parent / "data"
 
-# service name -> (api version, where the model comes from, ARN service name)
+# service name -> (api version, ARN service name)
 SERVICES = {
-    "codestar-connections": ("2019-12-01", "botocore", "codestar-connections"),
-    "codeconnections": ("2023-12-01", "botocore", "codeconnections"),
-    "codestar": ("2017-04-19", "shipped", "codestar"),
+    "codestar-connections": ("2019-12-01", "codestar-connections"),
+    "codeconnections": ("2023-12-01", "codeconnections"),
+    "codestar": ("2017-04-19", "codestar"),
 }
 
 
@@ -75,11 +74,8 @@ class Service:
 
 
 def load_model(name: str) -> dict:
-    version, source, _ = SERVICES[name]
-    if source == "shipped":
-        return json.loads((DATA / name / version / "service-2.json").read_text())
-    loader = botocore.session.get_session().get_component("data_loader")
-    return loader.load_service_model(name, "service-2", api_version=version)
+    version = SERVICES[name][0]
+    return json.loads((DATA / name / version / "service-2.json").read_bytes())
 
 
 def _timestamp_paths(shapes: dict, shape_name: str | None, seen: frozenset = frozenset()) -> tuple:
@@ -122,7 +118,7 @@ def build_service(name: str) -> Service:
         target_prefix=target_prefix,
         target_name=target_prefix.rsplit(".", 1)[-1],
         signing_name=meta.get("signingName", meta["endpointPrefix"]),
-        arn_service=SERVICES[name][2],
+        arn_service=SERVICES[name][1],
         error_namespace=namespace,
         shapes=shapes,
         json_content_type=f"application/x-amz-json-{json_version}",
@@ -163,5 +159,5 @@ def by_signing_name() -> dict[str, Service]:
 
 
 def models_path() -> pathlib.Path:
-    """A folder to put on AWS_DATA_PATH so botocore finds the shipped codestar model."""
+    """The shipped models, laid out as botocore's data folder: for AWS_DATA_PATH or a loader's search path."""
     return DATA

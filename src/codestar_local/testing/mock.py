@@ -36,7 +36,7 @@ from .. import spec
 SERVICE_IDS = ("codestar-connections", "codeconnections", "codestar")
 DEFAULT_ACCOUNT = "000000000000"
 # FAKE_KEY_ID is set when the environment has no AWS_ACCESS_KEY_ID. Not 12 digits, so the mock maps it to its `account`.
-from .clients import DEFAULT_REGION, FAKE_KEY_ID, FAKE_SECRET, make_client  # noqa: E402,F401  (FAKE_SECRET re-exported)
+from .clients import DEFAULT_REGION, FAKE_KEY_ID, FAKE_SECRET, make_client, use_models  # noqa: E402,F401  (FAKE_SECRET re-exported)
 _PROBE_EVENT = "codestar-local.probe"
 _PROBE_ANSWER = object()
 _HELD = "_codestar_local_mock"  # instance attribute for class-decorated tests that enter in setup_method
@@ -105,6 +105,22 @@ class _Raw(io.BytesIO):
             yield data
 
 
+class _Content(bytes):
+    """Response bytes that aiobotocore can also await (it reads `await response.content`)."""
+
+    def __await__(self):
+        return bytes(self)
+        yield  # a generator, so that `await` gets the bytes at once
+
+
+class _Response(botocore.awsrequest.AWSResponse):
+    """One response for botocore and aiobotocore clients alike: the same before-send hook answers both."""
+
+    @property
+    def content(self):
+        return _Content(self.raw.getvalue())
+
+
 def _body_bytes(body) -> bytes:
     if body is None:
         return b""
@@ -146,15 +162,7 @@ def fix_default_session(models: str) -> list:
     session = default._session
     _hook_session(session)
     loader = session.get_component("data_loader")
-    if models in loader.search_paths:
-        return []
-    loader.search_paths.append(models)
-    # The loader caches its list of known services; without this, codestar stays unknown.
-    cache = getattr(loader, "_cache", None)
-    if isinstance(cache, dict):
-        for key in [k for k in cache if k and k[0] == "list_available_services"]:
-            del cache[key]
-    return [(loader, models)]
+    return [(loader, models)] if use_models(loader) else []
 
 
 def unfix_loaders(added: list) -> None:
@@ -295,7 +303,7 @@ class MockCodestar:
         resp = self.app.handle(_Request(request.method, url.path or "/", headers, _body_bytes(request.body), url.query))
         out = {name.decode("latin-1"): value.decode("latin-1") for name, value in resp.headers}
         out["content-length"] = str(len(resp.body))
-        return botocore.awsrequest.AWSResponse(request.url, resp.status, out, _Raw(resp.body))
+        return _Response(request.url, resp.status, out, _Raw(resp.body))
 
     # -- operator actions, through the same control API as the server --------
     def control(self, method: str, path: str, body: dict | None = None) -> dict:
