@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
 
-    models = sub.add_parser("models-path", help="print a folder for AWS_DATA_PATH that holds the codestar model")
+    models = sub.add_parser("models-path", help="print a folder for AWS_DATA_PATH that holds the shipped models of all three services")
     models.set_defaults(func=cmd_models_path)
 
     from .control.sync import add_parser as add_sync_parser

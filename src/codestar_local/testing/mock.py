@@ -173,7 +173,7 @@ def unfix_loaders(added: list) -> None:
 
 # -- the environment, set while any mock is active ------------------------------
 class _Env:
-    """Fake credentials, a default region and the codestar model path, restored when the last mock ends."""
+    """Fake credentials, a default region and the shipped models path, restored when the last mock ends."""
 
     def __init__(self):
         self.changed = {}  # name -> (previous value or None, value we set)
@@ -325,7 +325,7 @@ class MockCodestar:
         return self.control("POST", "connections/handshake", body)
 
     def client(self, service: str, account: str | None = None, region: str | None = None, **kw):
-        """A boto3 client of its own botocore session (codestar model included); `account` becomes the key id."""
+        """A boto3 client of its own botocore session (on the shipped models); `account` becomes the key id."""
         return make_client(service, None, account, region or self.region, **kw)
 
     def reset(self) -> None:
