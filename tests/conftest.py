@@ -31,10 +31,17 @@ _SESSIONS: dict = {}
 
 
 def boto_session() -> boto3.session.Session:
-    """One boto3 session per AWS_DATA_PATH: a fresh session re-reads the models (~0.3 s per client)."""
+    """One boto3 session per AWS_DATA_PATH: a fresh session re-reads the models (~0.3 s per client).
+
+    Its clients use the shipped models, as mock_codestar's do, so the suite also runs on a botocore
+    older than these services' models (tests/compat).
+    """
+    from codestar_local.testing.clients import use_models
+
     key = os.environ.get("AWS_DATA_PATH")
     if key not in _SESSIONS:
         _SESSIONS[key] = boto3.session.Session()
+        use_models(_SESSIONS[key]._session.get_component("data_loader"))
     return _SESSIONS[key]
 
 

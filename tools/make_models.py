@@ -4,7 +4,9 @@ The server serves these files, not whatever botocore is installed. Each model
 comes from one recorded botocore wheel on PyPI (pip download): the two
 connections services from the botocore the project is tested with, and
 codestar from the last botocore that ships it. Every documentation string is
-removed; nothing else is changed.
+removed. One more change: where a model lists several protocols, its single
+`protocol` (what a botocore older than the `protocols` list reads) names JSON,
+which every botocore speaks and current botocore prefers anyway.
 
     python tools/make_models.py
 """
@@ -39,6 +41,14 @@ def strip_docs(node):
     return node
 
 
+def for_older_clients(model: dict) -> dict:
+    """codeconnections says `protocol: smithy-rpc-v2-cbor`, which the AWS CLI v2 2.9 and botocore < 1.37.2 cannot send."""
+    meta = model["metadata"]
+    if "json" in meta.get("protocols", ()) and meta.get("protocol") != "json":
+        meta["protocol"] = "json"
+    return model
+
+
 def wheel(version: str, tmp: str) -> pathlib.Path:
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", tmp, f"botocore=={version}"],
@@ -66,16 +76,22 @@ def main() -> None:
                         raw = zf.read(member)
                     else:
                         continue
-                    text = json.dumps(strip_docs(json.loads(raw)), indent=1) + "\n"
+                    model = strip_docs(json.loads(raw))
+                    if fname == "service-2.json":
+                        model = for_older_clients(model)
+                    text = json.dumps(model, indent=1) + "\n"
                     (out_dir / fname).write_text(text)
                     digest = hashlib.sha256(text.encode()).hexdigest()
                     rows.append(f"| `{service}/{api}/{fname}` | botocore {version} | `{member}` | `{digest[:16]}` |")
     (DATA / "PROVENANCE.md").write_text(
         "# Where the service models come from\n\n"
         "The server and `mock_codestar` use these files, whatever botocore is installed. Each is a model file from a\n"
-        "botocore wheel on PyPI, with every `documentation` and `documentationUrl` string removed and nothing else\n"
-        "changed. The connections services come from the botocore the project is tested with; `codestar` from botocore\n"
-        "1.35.0, the last line that ships it. botocore is Apache-2.0 licensed; so are these copies.\n\n"
+        "botocore wheel on PyPI, with every `documentation` and `documentationUrl` string removed. One other change:\n"
+        "where a model lists several `protocols` (codeconnections: `smithy-rpc-v2-cbor`, `json`), its single `protocol`\n"
+        "says `json`, for clients older than the list (botocore < 1.37.2, the AWS CLI v2 2.9), which otherwise fail on\n"
+        "CBOR; current botocore picks JSON from the list anyway, and the server serves both.\n\n"
+        "The connections services come from the botocore the project is tested with; `codestar` from\n"
+        "botocore 1.35.0, the last line that ships it. botocore is Apache-2.0 licensed; so are these copies.\n\n"
         "Made by `python tools/make_models.py`, which downloads the wheels with pip and rewrites this folder.\n"
         "`codestar-local models-path` prints this folder, for `AWS_DATA_PATH`.\n\n"
         "| file | from | wheel member | sha256 (first 16) |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"

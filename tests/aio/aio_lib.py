@@ -52,9 +52,29 @@ class Served:
             self.proc.wait(10)
 
 
-def client(service: str, endpoint_url: str | None, key: str, region: str = "us-east-1", validate: bool = True):
+def cbor_models() -> str:
+    """A models folder whose codeconnections speaks only Smithy RPC v2 CBOR (botocore prefers JSON when offered both)."""
+    import json
+    import tempfile
+
+    from codestar_local.spec import DATA
+
+    model = json.loads((DATA / "codeconnections" / "2023-12-01" / "service-2.json").read_text())
+    model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+    model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
+    root = tempfile.mkdtemp(prefix="cbor-models-")
+    folder = os.path.join(root, "codeconnections", "2023-12-01")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "service-2.json"), "w") as f:
+        json.dump(model, f)
+    return root
+
+
+def client(service: str, endpoint_url: str | None, key: str, region: str = "us-east-1", validate: bool = True, cbor: bool = False):
     """An aiobotocore client context manager; the key id is the account on the emulator."""
     session = get_session()
+    if cbor:
+        session.get_component("data_loader").search_paths.insert(0, cbor_models())
     kw = {"endpoint_url": endpoint_url} if endpoint_url else {}
     return session.create_client(
         service,

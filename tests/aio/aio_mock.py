@@ -86,3 +86,17 @@ def test_plugin_fixture_serves_aiobotocore(codestar_mock):
     arn, status = run(flow())
     assert arn.startswith(f"arn:aws:codestar-connections:us-east-1:{codestar_mock.account}:connection/")
     assert status == "AVAILABLE"
+
+
+def test_cbor_in_process():
+    async def flow():
+        with mock_codestar() as mock:
+            async with client("codeconnections", NOWHERE, account(), cbor=True) as c:
+                assert c.meta.service_model.resolved_protocol == "smithy-rpc-v2-cbor"
+                arn = (await c.create_connection(ConnectionName="cbor", ProviderType="GitHub"))["ConnectionArn"]
+                assert (await c.get_connection(ConnectionArn=arn))["Connection"]["ConnectionName"] == "cbor"
+                with pytest.raises(c.exceptions.ResourceNotFoundException):
+                    await c.delete_connection(ConnectionArn=arn[:-4] + "0000")
+            assert [r[1:3] for r in mock.app.recent] == [("codeconnections", op) for op in ("CreateConnection", "GetConnection", "DeleteConnection")]
+
+    run(flow())

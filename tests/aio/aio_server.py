@@ -15,14 +15,16 @@ def server():
     s.stop()
 
 
-@pytest.mark.parametrize("service", ["codestar-connections", "codeconnections"])
-def test_connections_hosts_and_tags(server, service):
+@pytest.mark.parametrize(
+    "service, protocol", [("codestar-connections", "json"), ("codeconnections", "json"), ("codeconnections", "smithy-rpc-v2-cbor")]
+)
+def test_connections_hosts_and_tags(server, service, protocol):
     key = account()
 
     async def flow():
-        async with client(service, server.endpoint_url, key) as c:
-            if service == "codeconnections":
-                assert c.meta.service_model.protocol == "smithy-rpc-v2-cbor"
+        async with client(service, server.endpoint_url, key, cbor=protocol != "json") as c:
+            model = c.meta.service_model
+            assert getattr(model, "resolved_protocol", model.protocol) == protocol
             host = await c.create_host(Name="ghes", ProviderType="GitHubEnterpriseServer", ProviderEndpoint="https://ghe.example.com")
             assert host["HostArn"].startswith(f"arn:aws:{service}:us-east-1:{key}:host/ghes-")
             made = await c.create_connection(ConnectionName="aio", HostArn=host["HostArn"], Tags=[{"Key": "env", "Value": "test"}])

@@ -25,7 +25,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # The lowest versions pyproject.toml allows, and what this file tests.
-LOWEST = {"boto3": "1.37.2", "botocore": "1.37.2"}
+LOWEST = {"boto3": "1.34.0", "botocore": "1.34.0"}
 AIOBOTOCORE = "3.10.0"
 # Run in the lowest venv: one pytest per group, as each group's own conftest expects.
 LOWEST_GROUPS = (

@@ -18,7 +18,7 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
-from codestar_local import mock_codestar
+from codestar_local import mock_codestar, spec
 from codestar_local.testing import current
 from codestar_local.testing.mock import FAKE_KEY_ID, MockCodestar
 
@@ -74,6 +74,8 @@ def test_codestar_model_is_visible_inside_only():
             client.create_project(name="Mocked", id="mocked")
         # Answered by the emulator, not by the network.
         assert m.app.recent[-1][1:3] == ("codestar", "CreateProject")
+    if "codestar" in botocore.session.get_session().get_available_services():
+        return  # a botocore of 1.35 or older ships codestar itself
     with pytest.raises(botocore.exceptions.UnknownServiceError):
         new_client("codestar", region_name="us-east-1")
 
@@ -366,7 +368,11 @@ def test_session_made_before_the_import_is_hooked_when_a_mock_starts():
 
 def test_rpc_v2_cbor_requests_are_answered(tmp_path):
     """codeconnections forced onto Smithy RPC v2 CBOR: the body is bytes, the operation is in the path."""
-    model = botocore.session.get_session().get_component("data_loader").load_service_model("codeconnections", "service-2")
+    import botocore.serialize
+
+    if "smithy-rpc-v2-cbor" not in botocore.serialize.SERIALIZERS:
+        return  # botocore < 1.37.2 cannot send CBOR at all (tests/compat runs this file there); JSON is tested above
+    model = json.loads((spec.DATA / "codeconnections" / "2023-12-01" / "service-2.json").read_text())
     model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
     model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
     folder = tmp_path / "codeconnections" / model["metadata"]["apiVersion"]
