@@ -51,6 +51,7 @@ def cmd_serve(args) -> int:
     if args.project_seconds is not None:
         os.environ["CODESTAR_LOCAL_PROJECT_SECONDS"] = str(args.project_seconds)
     from .asgi import create_app
+    from .http_protocol import PROTOCOL
 
     # Open the state once in the parent so a bad path or URL fails before the workers start.
     probe = create_app()
@@ -64,7 +65,7 @@ def cmd_serve(args) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
+        http=PROTOCOL,  # httptools, each response in one write (see http_protocol.py)
         log_level=args.log_level,
         access_log=args.access_log,
         lifespan="on",
