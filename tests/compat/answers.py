@@ -15,11 +15,6 @@ import cbor2
 from codestar_local import spec
 from codestar_local.app import App, Request
 
-PREFIX = {
-    "codestar-connections": "com.amazonaws.codestar.connections.CodeStar_connections_20191201",
-    "codeconnections": "com.amazonaws.codeconnections.CodeConnections_20231201",
-    "codestar": "CodeStar_20170419",
-}
 # Bodies every operation gets: nothing, the wrong types, and over-long strings.
 BODIES = ({}, {"ConnectionName": 5, "Tags": "x", "id": [], "name": {}}, {"ConnectionArn": "a" * 3000, "ResourceArn": "", "id": "-" * 20})
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -75,7 +70,7 @@ def call(app, svc, op: str, body: dict, cbor: bool):
     if cbor:
         headers = {"content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor", "accept": "application/cbor", "authorization": auth(name)}
         return app.handle(Request("POST", f"/service/{svc.target_name}/operation/{op}", headers, cbor2.dumps(body)))
-    headers = {"content-type": svc.json_content_type, "x-amz-target": f"{PREFIX[name]}.{op}", "authorization": auth(name)}
+    headers = {"content-type": svc.json_content_type, "x-amz-target": f"{svc.target_prefix}.{op}", "authorization": auth(name)}
     return app.handle(Request("POST", "/", headers, json.dumps(body).encode()))
 
 

@@ -35,7 +35,10 @@ class ThreadServer:
     def start(self) -> ThreadServer:
         import uvicorn
 
-        config = uvicorn.Config(self.app, http="httptools", loop="asyncio", lifespan="off", log_level="warning", access_log=False)
+        from ..http_protocol import PROTOCOL
+
+        # The same HTTP protocol as `codestar-local serve` (one write per response, see http_protocol.py).
+        config = uvicorn.Config(self.app, http=PROTOCOL, loop="asyncio", lifespan="off", log_level="warning", access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, name="codestar-local", daemon=True)
         self.thread.start()
