@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from conftest import Server
+from servers import Server
 from spine_http import authorization, expect_error, other_account, payload
 
 from codestar_local.app import App, Request

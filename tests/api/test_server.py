@@ -13,7 +13,7 @@ import urllib.request
 import botocore.exceptions
 import pytest
 
-from conftest import Server, free_port
+from servers import Server, free_port
 from pg import fresh_database
 
 

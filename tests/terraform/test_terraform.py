@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Server
+from servers import ROOT, Server
 
 EXAMPLE = Path(ROOT) / "examples" / "terraform"
 PROVIDER = Path("registry.terraform.io") / "hashicorp" / "aws"
