@@ -6,31 +6,14 @@ including the `own_server` fixture.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import pathlib
-import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
 
-def _suite():
-    """tests/conftest.py (the module named `conftest` may be another directory's)."""
-    module = sys.modules.get("conftest")
-    if module is not None and hasattr(module, "Server"):
-        return module
-    path = pathlib.Path(__file__).resolve().parent.parent / "conftest.py"
-    spec = importlib.util.spec_from_file_location("codestar_suite_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_SUITE = _suite()
-Server = _SUITE.Server
-free_port = _SUITE.free_port
+from servers import Server, free_port  # noqa: E402,F401  (re-exported to the control tests)
 
 
 class Answer:
