@@ -36,6 +36,20 @@ class Config:
     # Seconds a CodeStar project stays CreateInProgress, and DeleteInProgress before it is gone.
     project_create_seconds: float = 0.5
     project_delete_seconds: float = 0.5
+    # Trust (docs/SECURITY.md). auth: "off" (any signature, account from the key id) or "verify" (SigV4 against
+    # the keys in the credentials file).
+    auth: str = "off"
+    credentials: str | None = None
+    # When set, every /_codestar-local/ call but GET health needs "Authorization: Bearer <token>" or the console cookie.
+    admin_token: str | None = None
+    # Web origins allowed to call the AWS API and the control API from a browser (CORS); none by default.
+    cors: tuple = ()
+    # Transport limits: header count, header section bytes, nesting depth of JSON/CBOR bodies, and seconds a
+    # client may take to send one whole request (or to start one on a new connection).
+    max_headers: int = 100
+    max_header_bytes: int = 32 * 1024
+    max_depth: int = 32
+    request_timeout: float = 30.0
 
 
 class Ctx:

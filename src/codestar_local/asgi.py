@@ -3,7 +3,10 @@
 Configuration comes from the environment, as `codestar-local serve` sets it:
 CODESTAR_LOCAL_STATE (a path, 'memory' or a postgresql:// URL),
 CODESTAR_LOCAL_AUTO_HANDSHAKE (seconds), CODESTAR_LOCAL_VPC_INIT_SECONDS,
-CODESTAR_LOCAL_PROJECT_SECONDS.
+CODESTAR_LOCAL_PROJECT_SECONDS, and the trust settings of docs/SECURITY.md: CODESTAR_LOCAL_AUTH,
+CODESTAR_LOCAL_CREDENTIALS, CODESTAR_LOCAL_ADMIN_TOKEN, CODESTAR_LOCAL_CORS (comma-separated origins),
+CODESTAR_LOCAL_MAX_BODY, CODESTAR_LOCAL_MAX_HEADERS, CODESTAR_LOCAL_MAX_HEADER_BYTES, CODESTAR_LOCAL_MAX_DEPTH,
+CODESTAR_LOCAL_REQUEST_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -24,7 +27,25 @@ def config_from_env() -> Config:
     project = os.environ.get("CODESTAR_LOCAL_PROJECT_SECONDS")
     if project not in (None, ""):
         config.project_create_seconds = config.project_delete_seconds = float(project)
+    env = os.environ.get
+    config.auth = env("CODESTAR_LOCAL_AUTH") or config.auth
+    config.credentials = env("CODESTAR_LOCAL_CREDENTIALS") or None
+    config.admin_token = env("CODESTAR_LOCAL_ADMIN_TOKEN") or None
+    config.cors = tuple(o.strip() for o in (env("CODESTAR_LOCAL_CORS") or "").split(",") if o.strip())
+    for name, attr, kind in _NUMBERS:
+        value = env(name)
+        if value not in (None, ""):
+            setattr(config, attr, kind(value))
     return config
+
+
+_NUMBERS = (
+    ("CODESTAR_LOCAL_MAX_BODY", "max_body", int),
+    ("CODESTAR_LOCAL_MAX_HEADERS", "max_headers", int),
+    ("CODESTAR_LOCAL_MAX_HEADER_BYTES", "max_header_bytes", int),
+    ("CODESTAR_LOCAL_MAX_DEPTH", "max_depth", int),
+    ("CODESTAR_LOCAL_REQUEST_TIMEOUT", "request_timeout", float),
+)
 
 
 def create_app() -> App:

@@ -50,6 +50,10 @@ def cmd_serve(args) -> int:
         os.environ["CODESTAR_LOCAL_VPC_INIT_SECONDS"] = str(args.vpc_init_seconds)
     if args.project_seconds is not None:
         os.environ["CODESTAR_LOCAL_PROJECT_SECONDS"] = str(args.project_seconds)
+    problem = _trust_settings(args)
+    if problem:
+        print(f"codestar-local: {problem}", file=sys.stderr)
+        return 2
     from .asgi import create_app
     from .http_protocol import PROTOCOL
 
@@ -85,6 +89,44 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _trust_settings(args) -> str | None:
+    """Hand the trust flags to the app (through the environment, for the workers); a reason to refuse, or None."""
+    settings = {
+        "CODESTAR_LOCAL_AUTH": args.auth,
+        "CODESTAR_LOCAL_CREDENTIALS": args.credentials and os.path.abspath(args.credentials),
+        "CODESTAR_LOCAL_ADMIN_TOKEN": args.admin_token,
+        "CODESTAR_LOCAL_CORS": ",".join(args.cors) if args.cors else None,
+        "CODESTAR_LOCAL_MAX_BODY": args.max_body,
+        "CODESTAR_LOCAL_MAX_HEADERS": args.max_headers,
+        "CODESTAR_LOCAL_MAX_HEADER_BYTES": args.max_header_bytes,
+        "CODESTAR_LOCAL_MAX_DEPTH": args.max_depth,
+        "CODESTAR_LOCAL_REQUEST_TIMEOUT": args.request_timeout,
+    }
+    for name, value in settings.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    if args.auth == "verify" and not os.environ.get("CODESTAR_LOCAL_CREDENTIALS"):
+        return "--auth verify needs --credentials FILE (an AWS shared-credentials file of the keys to accept)"
+    if not _is_loopback(args.host) and not os.environ.get("CODESTAR_LOCAL_ADMIN_TOKEN") and not args.insecure_admin:
+        return (
+            f"--host {args.host} is reachable from other machines, and anyone who reaches it could reset or replace "
+            "all state through /_codestar-local/. Give --admin-token TOKEN (or CODESTAR_LOCAL_ADMIN_TOKEN), "
+            "or pass --insecure-admin to serve the control API without one."
+        )
+    return None
+
+
 def cmd_models_path(args) -> int:
     from .spec import models_path
 
@@ -107,6 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--vpc-init-seconds", type=float, default=None, help="how long a VPC host stays VPC_CONFIG_INITIALIZING (1)")
     serve.add_argument("--project-seconds", type=float, default=None,
                        help="how long a CodeStar project stays CreateInProgress, and DeleteInProgress (0.5)")
+    trust = serve.add_argument_group("trust (docs/SECURITY.md)")
+    trust.add_argument("--auth", choices=("off", "verify"), default=os.environ.get("CODESTAR_LOCAL_AUTH", "off"),
+                       help="off: accept any signature, the account is the key id; verify: SigV4 against --credentials")
+    trust.add_argument("--credentials", default=None, metavar="FILE",
+                       help="AWS shared-credentials file of accepted keys (aws_account_id per key); re-read on SIGHUP or change")
+    trust.add_argument("--admin-token", default=None, metavar="TOKEN",
+                       help="require 'Authorization: Bearer TOKEN' on /_codestar-local/ (or CODESTAR_LOCAL_ADMIN_TOKEN)")
+    trust.add_argument("--insecure-admin", action="store_true",
+                       help="allow a non-loopback --host without an admin token")
+    trust.add_argument("--cors", action="append", default=None, metavar="ORIGIN",
+                       help="allow browser calls from ORIGIN (repeatable); no CORS by default")
+    trust.add_argument("--max-body", type=int, default=None, metavar="BYTES", help="largest AWS request body (2 MiB)")
+    trust.add_argument("--max-headers", type=int, default=None, metavar="N", help="most request headers (100)")
+    trust.add_argument("--max-header-bytes", type=int, default=None, metavar="BYTES", help="largest header section (32 KiB)")
+    trust.add_argument("--max-depth", type=int, default=None, metavar="N", help="deepest JSON/CBOR nesting (32)")
+    trust.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS",
+                       help="time a client has to send a whole request (30)")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
