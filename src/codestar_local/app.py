@@ -90,6 +90,15 @@ class App:
             for op in svc.operations.values()
             if hasattr(self.providers[name], op.method_name)
         }
+        self.verifier = None
+        if self.config.auth == "verify":
+            from .credentials import KeyRing
+
+            if not self.config.credentials:
+                raise ValueError("auth 'verify' needs a credentials file")
+            self.verifier = auth.Verifier(KeyRing(self.config.credentials))
+        elif self.config.auth != "off":
+            raise ValueError(f"auth must be 'off' or 'verify', not {self.config.auth!r}")
         self.recent: collections.deque = collections.deque(maxlen=self.config.request_log_size)
         self.control = ControlApi(self)
         # Request ids: a random per-process prefix and a counter, in UUID form (uuid4 per request costs more).
@@ -109,12 +118,15 @@ class App:
         try:
             r = routing.route(req.method, req.path, req.headers)
             service, op, codec = r.service, r.operation, r.codec
-            caller = auth.caller(req.headers, req.query)
-            auth.check_scope(caller, service)
-            account = caller.account
             if req.too_large or len(req.body) > self.config.max_body:
                 raise AwsError("RequestEntityTooLargeException", "Request body is too large")
-            params = codec.decode(req.body)
+            if self.verifier is None:
+                caller = auth.caller(req.headers, req.query)
+                auth.check_scope(caller, service)
+            else:
+                caller = self.verifier.caller(req, service, self.clock())
+            account = caller.account
+            params = codec.decode(req.body, self.config.max_depth)
             if op.validator is not None:
                 op.validator(params)
             method = self._methods.get((service.name, op.name))
@@ -199,11 +211,24 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._watch_sighup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _watch_sighup(self) -> None:
+        """SIGHUP re-reads the credentials file (keys rotate without a restart)."""
+        import signal
+
+        if self.verifier is None or not hasattr(signal, "SIGHUP"):
+            return
+        keyring = self.verifier.keyring
+        try:
+            signal.signal(signal.SIGHUP, lambda *_: keyring.reload_soon())
+        except ValueError:  # not the main thread (an embedding server): the modification time still counts
+            pass
 
     def close(self) -> None:
         self.store.close()

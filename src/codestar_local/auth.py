@@ -1,15 +1,25 @@
 """SigV4: who is calling (account) and where (region), from the credential scope.
 
-Signatures are not verified: any credentials are accepted, as the emulator has
-no secret keys. The scope's service must be the routed service's signing name,
-as AWS's endpoints require.
+Under `--auth off` (the default) signatures are not verified: any credentials are
+accepted and the account is the key id when it has 12 digits. Under `--auth verify`
+`Verifier` checks each request's signature against the keys of a credentials file
+(credentials.py), with botocore's own SigV4 signer. Either way the scope's service
+must be the routed service's signing name, as AWS's endpoints require.
 """
 
 from __future__ import annotations
 
+import calendar
+import hashlib
+import hmac
+import logging
 import re
+import time
+import urllib.parse
 
 from .errors import AwsError
+
+log = logging.getLogger("codestar_local.auth")
 
 _REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+){1,4}")
 
@@ -42,6 +52,8 @@ _CACHE: dict = {}
 def caller(headers: dict, query: str = "") -> Caller:
     auth = headers.get("authorization")
     if auth is None:
+        if "X-Amz-Credential=" in query:
+            return _presigned_caller(query)
         return _ANONYMOUS
     # The credential scope repeats across requests; the signature after it does not.
     cut = auth.find(",")
@@ -87,3 +99,242 @@ def check_scope(c: Caller, service) -> None:
             "InvalidSignatureException",
             f"Credential should be scoped to correct service: '{service.signing_name}'. ",
         )
+
+
+def _presigned_caller(query: str) -> Caller:
+    credential = dict(urllib.parse.parse_qsl(query)).get("X-Amz-Credential", "")
+    return _parse(f"AWS4-HMAC-SHA256 Credential={credential}")
+
+
+# -- verification (--auth verify) ----------------------------------------------------------------------------------
+
+SKEW = 300  # seconds X-Amz-Date may be off, as AWS allows
+MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
+    "Key and signing method. Consult the service documentation for details."
+)
+INVALID_TOKEN = "The security token included in the request is invalid."
+_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+
+
+def _stamp(t: float) -> str:
+    return "%04d%02d%02dT%02d%02d%02dZ" % time.gmtime(t)[:6]
+
+
+def _epoch(amz_date: str) -> float:
+    s = amz_date
+    return calendar.timegm((int(s[0:4]), int(s[4:6]), int(s[6:8]), int(s[9:11]), int(s[11:13]), int(s[13:15])))
+
+
+class _SignedHeaders(dict):
+    """The headers a client signed, in the form botocore's canonicalisation reads (set(), get_all())."""
+
+    def get_all(self, name):
+        return [self[name]]
+
+
+class _Received:
+    """The request as received, in the attributes botocore's signer reads. Header names are lower-case, so
+    botocore hashes the body itself rather than trusting an X-Amz-Content-SHA256 header."""
+
+    __slots__ = ("method", "url", "headers", "body", "context", "params")
+
+    def __init__(self, method, url, headers, body, amz_date):
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.context = {"timestamp": amz_date}
+        self.params = None
+
+
+def _signer_classes():
+    """Subclasses of botocore's signers that take the client's SignedHeaders as given, and sign with a signing key
+    derived once per (secret, date, region, service) instead of once per request."""
+    from botocore.auth import SigV4Auth, SigV4QueryAuth
+    from botocore.credentials import Credentials
+
+    class Cached:
+        def __init__(self, key, date, region, service):
+            super().__init__(Credentials(key.access_key, key.secret), service, region)
+            # botocore's derivation (SigV4Auth.signature), kept for every request of this scope.
+            k = self._sign(("AWS4" + key.secret).encode(), date)
+            k = self._sign(k, region)
+            k = self._sign(k, service)
+            self.signing_key = self._sign(k, "aws4_request")
+
+        def headers_to_sign(self, request):
+            return request.headers_signed
+
+        def signature(self, string_to_sign, request):
+            return self._sign(self.signing_key, string_to_sign, hex=True)
+
+    class Header(Cached, SigV4Auth):
+        pass
+
+    class Query(Cached, SigV4QueryAuth):
+        pass
+
+    return Header, Query
+
+
+class _ReceivedSigned(_Received):
+    __slots__ = ("headers_signed",)
+
+
+class Verifier:
+    """Checks the SigV4 signature of every AWS API request, and names its account from the credentials file."""
+
+    def __init__(self, keyring):
+        self.keyring = keyring
+        self._header_signer, self._query_signer = _signer_classes()
+        self._signers: dict = {}
+        self._scopes: dict = {}  # Authorization text before "Signature=" -> (key id, date, region, service, names)
+        self._dates: dict = {}  # X-Amz-Date -> epoch seconds
+
+    def _signer(self, kind, key, date, region, service):
+        cache_key = (kind, key.access_key, key.secret, date, region, service)
+        signer = self._signers.get(cache_key)
+        if signer is None:
+            if len(self._signers) >= 4096:
+                self._signers.clear()
+            signer = (self._header_signer if kind == "h" else self._query_signer)(key, date, region, service)
+            self._signers[cache_key] = signer
+        return signer
+
+    def caller(self, req, service, now: float) -> Caller:
+        headers = req.headers
+        auth = headers.get("authorization")
+        if auth is not None:
+            # Everything before "Signature=" (algorithm, scope, signed header names) repeats across requests.
+            cut = auth.rfind("Signature=")
+            head = auth[:cut] if cut > 0 else auth
+            scope = self._scopes.get(head)
+            if scope is None:
+                credential, signed_names, _ = _header_fields(auth)
+                scope = self._scope(credential, signed_names)
+                if len(self._scopes) >= 4096:
+                    self._scopes.clear()
+                self._scopes[head] = scope
+            signature = auth[cut + 10 :].strip()
+            amz_date = headers.get("x-amz-date")
+            if amz_date is None:
+                raise AwsError(
+                    "IncompleteSignatureException",
+                    f"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+                    f"Authorization={auth[:256]}",
+                )
+            token = headers.get("x-amz-security-token")
+            query, expires, kind = req.query, None, "h"
+        elif "X-Amz-Signature=" in req.query or "X-Amz-Credential=" in req.query:
+            credential, signed_names, signature, amz_date, expires, query, token = _query_fields(req.query)
+            scope = self._scope(credential, signed_names)
+            kind = "q"
+        else:
+            raise AwsError("MissingAuthenticationTokenException", "Missing Authentication Token")
+        access_key, date, region, scope_service, signed_names = scope
+        key = self.keyring.get(access_key)
+        if key is None:
+            raise AwsError("UnrecognizedClientException", INVALID_TOKEN)
+        if token != key.token:
+            raise AwsError("UnrecognizedClientException", INVALID_TOKEN)
+        if scope_service != service.signing_name:
+            check_scope(Caller(key.account, region, access_key, scope_service), service)
+        signed_at = self._dates.get(amz_date)
+        if signed_at is None:
+            signed_at = self._date(amz_date)
+        if date != amz_date[:8]:
+            raise AwsError(
+                "InvalidSignatureException",
+                f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+                f"'{date[:16]}' != '{amz_date[:8]}', from '{amz_date}'.",
+            )
+        if expires is not None or not -SKEW <= now - signed_at <= SKEW:
+            _check_clock(amz_date, signed_at, now, expires)
+        try:
+            signed = _SignedHeaders({name: headers[name] for name in signed_names})
+        except KeyError:
+            raise AwsError("InvalidSignatureException", MISMATCH) from None
+        host = signed["host"]
+        received = _ReceivedSigned(req.method, f"http://{host}{req.path}?{query}" if query else f"http://{host}{req.path}",
+                                   {}, req.body, amz_date)
+        received.headers_signed = signed
+        if kind == "q":
+            sha = headers.get("x-amz-content-sha256")
+            if sha is not None:
+                # A presigned request signs its payload only through this header (else UNSIGNED-PAYLOAD): hold the body to it.
+                if sha != hashlib.sha256(req.body).hexdigest():
+                    raise AwsError("InvalidSignatureException", MISMATCH)
+                received.headers = {"X-Amz-Content-SHA256": sha}
+        signer = self._signer(kind, key, date, region, scope_service)
+        canonical = signer.canonical_request(received)
+        expected = signer.signature(signer.string_to_sign(received, canonical), received)
+        if not hmac.compare_digest(expected, signature):
+            log.info("signature mismatch for key %s; the canonical request should have been:\n%s", access_key, canonical)
+            raise AwsError("InvalidSignatureException", MISMATCH)
+        return Caller(key.account, region, access_key, scope_service)
+
+    @staticmethod
+    def _scope(credential: str, signed_names) -> tuple:
+        parts = credential.split("/")
+        if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0] or not _REGION.fullmatch(parts[2]):
+            raise AwsError("IncompleteSignatureException", f"Credential should be scoped to a valid region. Credential={credential[:128]}")
+        if "host" not in signed_names:
+            raise AwsError("InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+        return parts[0], parts[1], parts[2], parts[3], tuple(signed_names)
+
+    def _date(self, amz_date: str) -> float:
+        if not _DATE.fullmatch(amz_date):
+            raise AwsError(
+                "IncompleteSignatureException",
+                f"Date must be in ISO-8601 'basic format'. Got '{amz_date[:32]}'. See http://en.wikipedia.org/wiki/ISO_8601",
+            )
+        if len(self._dates) >= 1024:
+            self._dates.clear()
+        value = self._dates[amz_date] = _epoch(amz_date)
+        return value
+
+
+def _header_fields(auth: str) -> tuple[str, list, str]:
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        raise AwsError("IncompleteSignatureException", f"Unsupported signing algorithm. Authorization={auth[:64]}")
+    fields = {}
+    for part in auth[17:].split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name] = value
+    missing = [n for n in ("Credential", "SignedHeaders", "Signature") if not fields.get(n)]
+    if missing:
+        raise AwsError(
+            "IncompleteSignatureException",
+            " ".join(f"Authorization header requires '{n}' parameter." for n in missing) + f" Authorization={auth[:256]}",
+        )
+    return fields["Credential"], fields["SignedHeaders"].split(";"), fields["Signature"]
+
+
+def _query_fields(query: str):
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    values = dict(pairs)
+    missing = [n for n in ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature") if not values.get(n)]
+    if missing:
+        raise AwsError("IncompleteSignatureException", " ".join(f"AWS query-string parameters must include '{n}'." for n in missing) + " Re-examine the query-string parameters.")
+    if values["X-Amz-Algorithm"] != "AWS4-HMAC-SHA256":
+        raise AwsError("IncompleteSignatureException", "Unsupported signing algorithm")
+    expires = values.get("X-Amz-Expires")
+    try:
+        expires = int(expires) if expires is not None else None
+    except ValueError:
+        raise AwsError("IncompleteSignatureException", "X-Amz-Expires must be a number of seconds") from None
+    # botocore's canonical query string is the one received, without the signature.
+    unsigned = "&".join(p for p in query.split("&") if not p.startswith("X-Amz-Signature="))
+    return (values["X-Amz-Credential"], values["X-Amz-SignedHeaders"].split(";"), values["X-Amz-Signature"],
+            values["X-Amz-Date"], expires, unsigned, values.get("X-Amz-Security-Token"))
+
+
+def _check_clock(amz_date: str, signed_at: float, now: float, expires: int | None) -> None:
+    if expires is not None:
+        if now > signed_at + expires:
+            raise AwsError("InvalidSignatureException", f"Signature expired: {amz_date} is now earlier than {_stamp(now - expires)} ({_stamp(now)} - {expires} sec.)")
+    elif now - signed_at > SKEW:
+        raise AwsError("InvalidSignatureException", f"Signature expired: {amz_date} is now earlier than {_stamp(now - SKEW)} ({_stamp(now)} - 5 min.)")
+    if signed_at - now > SKEW:
+        raise AwsError("InvalidSignatureException", f"Signature not yet current: {amz_date} is still later than {_stamp(now + SKEW)} ({_stamp(now)} + 5 min.)")

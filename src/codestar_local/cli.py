@@ -58,7 +58,13 @@ def cmd_serve(args) -> int:
     from .http_protocol import PROTOCOL
 
     # Open the state once in the parent so a bad path or URL fails before the workers start.
-    probe = create_app()
+    from .credentials import CredentialsError
+
+    try:
+        probe = create_app()
+    except CredentialsError as e:
+        print(f"codestar-local: {e}", file=sys.stderr)
+        return 2
     where = probe.store.url
     probe.close()
     print(f"codestar-local {__version__} on http://{args.host}:{args.port} (state: {where})", flush=True)

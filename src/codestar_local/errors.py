@@ -17,6 +17,7 @@ FRAMEWORK = {
     "InvalidSignatureException": ("com.amazon.coral.service", 400),
     "IncompleteSignatureException": ("com.amazon.coral.service", 400),
     "MissingAuthenticationTokenException": ("com.amazon.coral.service", 403),
+    "UnrecognizedClientException": ("com.amazon.coral.service", 403),
     "RequestEntityTooLargeException": ("com.amazon.coral.service", 413),
 }
 

@@ -11,10 +11,16 @@ answers within a millisecond and leaves it open more often.
 
 The transport wrapper gathers the writes made in one step of the event loop (uvicorn's header and body writes happen
 in the same step) and hands them to the real transport together, at the latest when the connection is closed.
+
+The protocol also enforces the transport limits of docs/SECURITY.md, which uvicorn's httptools protocol lacks: at
+most Config.max_headers headers and Config.max_header_bytes of request line and headers (else 431), and
+Config.request_timeout seconds to send a whole request, and to start one on a new connection (else 408, or a
+plain close when nothing was sent). Between requests uvicorn's keep-alive timeout applies.
 """
 
 from __future__ import annotations
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # For uvicorn.Config(http=...): an import string also works in worker processes.
@@ -62,6 +68,105 @@ class OneWriteTransport:
         return getattr(self._transport, name)
 
 
+_LIMITS = None
+
+
+def _limits() -> tuple:
+    """(max headers, max header bytes, request timeout) of this process, from the environment serve sets."""
+    global _LIMITS
+    if _LIMITS is None:
+        from .asgi import config_from_env
+
+        c = config_from_env()
+        _LIMITS = (c.max_headers, c.max_header_bytes, c.request_timeout)
+    return _LIMITS
+
+
+class _Refused(Exception):
+    """Raised in a parser callback to stop parsing a request past a limit."""
+
+
+def _error(status: int, reason: str, code: str, message: str) -> bytes:
+    body = orjson.dumps({"__type": code, "message": message})
+    return (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\nx-amzn-ErrorType: {code}\r\n"
+        f"x-content-type-options: nosniff\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode() + body
+
+
 class OneWriteHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._max_headers, self._max_header_bytes, self._request_timeout = _limits()
+        self._header_count = 0
+        self._header_bytes = 0
+        self._deadline = None
+        self._refusal: bytes | None = None
+        self._started = False
+
     def connection_made(self, transport) -> None:
         super().connection_made(OneWriteTransport(transport, self.loop))
+        self._arm()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    # -- the request timeout ------------------------------------------------------------------------------------
+    def _arm(self) -> None:
+        if self._deadline is None and self._request_timeout:
+            self._deadline = self.loop.call_later(self._request_timeout, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if self._started:
+            message = f"The request was not received within {self._request_timeout:g} seconds"
+            self.transport.write(_error(408, "Request Timeout", "RequestTimeoutException", message))
+        self.transport.close()
+
+    # -- parser callbacks ----------------------------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_count = 0
+        self._header_bytes = 0
+        self._started = True
+        self._arm()
+
+    def on_url(self, url: bytes) -> None:
+        self._header_bytes += len(url)
+        if self._header_bytes > self._max_header_bytes:
+            self._refuse("The request line and headers are larger than %d bytes" % self._max_header_bytes)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_count > self._max_headers:
+            self._refuse("The request has more than %d headers" % self._max_headers)
+        if self._header_bytes > self._max_header_bytes:
+            self._refuse("The request line and headers are larger than %d bytes" % self._max_header_bytes)
+        super().on_header(name, value)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        self._started = False
+        super().on_message_complete()
+
+    def _refuse(self, message: str):
+        self._refusal = _error(431, "Request Header Fields Too Large", "RequestHeaderFieldsTooLargeException", message)
+        raise _Refused(message)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers any parser error with 400; a refusal of ours is the parser error it sees.
+        if self._refusal is not None:
+            self.transport.write(self._refusal)
+            self.transport.close()
+            return
+        super().send_400_response(msg)

@@ -21,33 +21,14 @@ import functools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import botocore.session
 import pytest
+from real_clients import CONFIG_ERROR, SERVICE_ERROR, USAGE, V2, clean_env, cli_v2
 
 BIN = os.path.dirname(sys.executable)
-V2 = "aws-cli/2."
-
-# CLI v2's exit codes (`aws help return-codes`).
-USAGE, CONFIG_ERROR, SERVICE_ERROR = 252, 253, 254
-
-
-def clean_env(home: str, config: str, **extra: str) -> dict:
-    """os.environ without AWS_* (and Python variables that could redirect /usr/bin/python3), plus `extra`.
-
-    HOME is a temporary folder too: CLI v2 reads ~/.aws/models (extra models), ~/.aws/cli/alias
-    and ~/.aws/cli/cache, none of which may leak into the tests. No instance metadata either: on an
-    EC2 runner the credential chain would find the instance's role (and take a while off EC2).
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON")) and k != "VIRTUAL_ENV"}
-    env.update(HOME=home, AWS_CONFIG_FILE=config, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_PAGER="",
-               AWS_EC2_METADATA_DISABLED="true", **extra)
-    return env
-
-
 @pytest.fixture(scope="module")
 def cli_home(tmp_path_factory) -> tuple[str, str]:
     """(HOME, AWS_CONFIG_FILE): an empty home and a config turning off v2's pager and auto-prompt."""
@@ -57,43 +38,6 @@ def cli_home(tmp_path_factory) -> tuple[str, str]:
     # Timestamps and binary formats keep v2's defaults (iso8601, base64) on purpose.
     config.write_text("[default]\ncli_pager =\ncli_auto_prompt = off\n")
     return str(home), str(config)
-
-
-@functools.cache
-def _find_cli_v2(home: str, config: str) -> tuple[str | None, str]:
-    """(path, `--version` output) of CLI v2, or (None, why not)."""
-    explicit = os.environ.get("AWS_CLI_V2")
-    if explicit:
-        candidates = [explicit]
-    else:
-        on_path = [os.path.join(d, "aws") for d in os.environ.get("PATH", "").split(os.pathsep) if d]
-        candidates = ["/usr/bin/aws", "/usr/local/bin/aws", *on_path]
-    tried = []
-    for path in dict.fromkeys(candidates):
-        resolved = shutil.which(path)
-        if not resolved:
-            continue
-        try:
-            done = subprocess.run([resolved, "--version"], env=clean_env(home, config), stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=60)
-        except OSError as e:
-            tried.append(f"{path}: {e}")
-            continue
-        version = (done.stdout or done.stderr).strip()
-        if version.startswith(V2):
-            return resolved, version
-        tried.append(f"{path}: {version or 'no version'}")
-    where = f"AWS_CLI_V2={explicit}" if explicit else "/usr/bin/aws, /usr/local/bin/aws or PATH"
-    return None, (f"AWS CLI v2 not found in {where} (tried: {'; '.join(tried) or 'nothing there'}). "
-                  "Install it (Debian: apt-get install -y awscli) or set AWS_CLI_V2 to its path.")
-
-
-def cli_v2(cli_home) -> tuple[str, str]:
-    """(path, version) of CLI v2; fails the calling test if there is none."""
-    path, version = _find_cli_v2(*cli_home)
-    if path is None:
-        pytest.fail(version, pytrace=False)
-    return path, version
 
 
 @pytest.fixture(scope="module")

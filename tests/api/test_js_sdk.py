@@ -8,12 +8,6 @@ tests are skipped, except under CI=true, where they fail.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 
 import boto3
@@ -22,58 +16,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from codestar_local import spec
-
-JS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "js")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: the JS SDK tests must run)")
-    pytest.skip(reason)
-
+from real_clients import find_node, run_js
 
 @pytest.fixture(scope="session")
 def node():
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        _unavailable("node and npm are needed for the JS SDK tests")
-    major = int(subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip().lstrip("v").split(".")[0])
-    if major < 20:
-        _unavailable(f"node >= 20 is needed for the JS SDK tests, found {major}")
-    # One `npm ci` at a time, also across pytest-xdist workers.
-    with open(os.path.join(tempfile.gettempdir(), "codestar-local-npm-ci.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "@aws-sdk", "client-codestar-connections")):
-            done = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True, text=True, timeout=600
-            )
-            assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
-    return node
-
-
-def run_js(node, server, script, account, service="codestar-connections") -> dict:
-    status = spec.services()[service].error_status if service in spec.services() else {}
-    env = {
-        **os.environ,
-        "CSL_ENDPOINT": server.endpoint_url,
-        "CSL_ACCOUNT": account,
-        "CSL_REGION": "us-east-1",
-        "CSL_SERVICE": service,
-        "CSL_ERROR_STATUS": json.dumps(status),
-        # No shared/config files or real credentials may leak into the JS clients.
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    done = subprocess.run([node, script], cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=300)
-    lines = done.stdout.strip().splitlines()
-    assert lines, f"{script} printed nothing (rc {done.returncode}):\n{done.stderr}"
-    result = json.loads(lines[-1])
-    failed = [f"{c['name']}:\n{c['error']}" for c in result["checks"] if not c["ok"]]
-    assert not failed, "\n\n".join(failed)
-    assert done.returncode == 0, done.stderr
-    assert result["checks"], "no checks ran"
-    return result["data"]
+    return find_node()
 
 
 def test_operations(node, server, service, account, make_client):

@@ -32,16 +32,21 @@ export const TARGETS = {
   codeconnections: "CodeConnections_20231201",
 };
 
+// The access key id is the account (the server's --auth off rule) unless CSL_ACCESS_KEY names a key of a
+// --auth verify server's credentials file; CSL_SECRET is its secret.
 export function credentials(account = env.account) {
-  return { accessKeyId: account, secretAccessKey: "secret" };
+  return {
+    accessKeyId: process.env.CSL_ACCESS_KEY || account,
+    secretAccessKey: process.env.CSL_SECRET || "secret",
+  };
 }
 
 // A client of `service`. @aws-sdk/client-codeconnections is not on the reachable
 // registry, so codeconnections is spoken by the codestar-connections client with what
 // the upstream codeconnections client changes: the bare target prefix and the signing
 // name. The bodies of the two services are identical.
-export function connectionsClient({ service = env.service, account = env.account, region = env.region, signingName } = {}) {
-  const config = { endpoint: env.endpoint, region, credentials: credentials(account), maxAttempts: 1 };
+export function connectionsClient({ service = env.service, account = env.account, region = env.region, signingName, creds } = {}) {
+  const config = { endpoint: env.endpoint, region, credentials: creds || credentials(account), maxAttempts: 1 };
   const name = signingName || service;
   if (name !== "codestar-connections") {
     config.signingName = name; // the SigV4 scope service (@aws-sdk/core's signer option)

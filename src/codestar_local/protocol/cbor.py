@@ -7,6 +7,7 @@ import datetime
 import cbor2
 
 from ..errors import AwsError
+from .depth import check_depth
 
 PROTOCOL_HEADER = (b"Smithy-Protocol", b"rpc-v2-cbor")
 
@@ -40,7 +41,7 @@ def _tag_timestamps(value, path: tuple):
 class CborCodec:
     name = "cbor"
 
-    def decode(self, body: bytes) -> dict:
+    def decode(self, body: bytes, max_depth: int = 32) -> dict:
         if not body:
             return {}
         try:
@@ -51,6 +52,8 @@ class CborCodec:
             return {}
         if type(value) is not dict or not all(type(k) is str for k in value):
             raise AwsError("SerializationException", "The request body must be a CBOR map with text keys")
+        if len(body) > max_depth:  # each level takes a byte at least
+            check_depth(value, max_depth)
         return _undefined_to_none(value)
 
     def encode_output(self, service, op, output: dict | None) -> tuple[list, bytes]:
@@ -64,7 +67,8 @@ class CborCodec:
         if err.message is not None:
             body["Message"] = err.message
             body["message"] = err.message
-        headers = [(b"Content-Type", b"application/cbor"), PROTOCOL_HEADER]
+        # boto3 reads only __type; other clients and proxies look at x-amzn-ErrorType, as for JSON.
+        headers = [(b"Content-Type", b"application/cbor"), PROTOCOL_HEADER, (b"x-amzn-ErrorType", err.code.encode())]
         return err.status_for(service), headers, cbor2.dumps(body)
 
 

@@ -7,6 +7,7 @@ import datetime
 import orjson
 
 from ..errors import AwsError
+from .depth import check_depth
 
 
 def _epoch(value):
@@ -22,7 +23,7 @@ _CONTENT_TYPES = {"1.0": b"application/x-amz-json-1.0", "1.1": b"application/x-a
 class JsonCodec:
     name = "json"
 
-    def decode(self, body: bytes) -> dict:
+    def decode(self, body: bytes, max_depth: int = 32) -> dict:
         if not body or body.isspace():
             return {}  # servers must accept an empty body for empty input
         try:
@@ -31,6 +32,9 @@ class JsonCodec:
             raise AwsError("SerializationException", "Unable to parse the request body as JSON") from None
         if type(value) is not dict:
             raise AwsError("SerializationException", "The request body must be a JSON object")
+        # Fewer brackets than the cap cannot nest past it: the walk is for the rare body with many.
+        if body.count(b"{") + body.count(b"[") > max_depth:
+            check_depth(value, max_depth)
         return value
 
     def content_type(self, service) -> str:
