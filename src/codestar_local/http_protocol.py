@@ -98,65 +98,70 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._max_headers, self._max_header_bytes, self._request_timeout = _limits()
-        self._header_count = 0
         self._header_bytes = 0
         self._deadline = None
+        self._began = None  # loop time the request being received began, None between requests
         self._refusal: bytes | None = None
-        self._started = False
+        self._requests = 0
 
     def connection_made(self, transport) -> None:
         super().connection_made(OneWriteTransport(transport, self.loop))
-        self._arm()
+        if self._request_timeout:
+            # One timer a connection, not one a request: it checks the request in progress when it fires.
+            self._deadline = self.loop.call_later(self._request_timeout, self._check_deadline)
 
     def connection_lost(self, exc) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    # -- the request timeout ------------------------------------------------------------------------------------
-    def _arm(self) -> None:
-        if self._deadline is None and self._request_timeout:
-            self._deadline = self.loop.call_later(self._request_timeout, self._timed_out)
-
-    def _disarm(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        super().connection_lost(exc)
 
-    def _timed_out(self) -> None:
+    def _check_deadline(self) -> None:
         self._deadline = None
         if self.transport.is_closing():
             return
-        if self._started:
-            message = f"The request was not received within {self._request_timeout:g} seconds"
-            self.transport.write(_error(408, "Request Timeout", "RequestTimeoutException", message))
-        self.transport.close()
+        began = self._began
+        if began is None:
+            if self._requests == 0:
+                self.transport.close()  # a new connection that sent nothing
+                return
+            left = self._request_timeout  # between requests uvicorn's keep-alive timeout applies
+        else:
+            left = began + self._request_timeout - self.loop.time()
+            if left <= 0:
+                message = f"The request was not received within {self._request_timeout:g} seconds"
+                self.transport.write(_error(408, "Request Timeout", "RequestTimeoutException", message))
+                self.transport.close()
+                return
+        self._deadline = self.loop.call_later(left, self._check_deadline)
 
     # -- parser callbacks ----------------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._header_count = 0
         self._header_bytes = 0
-        self._started = True
-        self._arm()
+        self._requests += 1
+        self._began = self.loop.time()
 
     def on_url(self, url: bytes) -> None:
         self._header_bytes += len(url)
         if self._header_bytes > self._max_header_bytes:
             self._refuse("The request line and headers are larger than %d bytes" % self._max_header_bytes)
-        super().on_url(url)
+        self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
+        # uvicorn's on_header, with the two caps.
         self._header_bytes += len(name) + len(value) + 4
-        if self._header_count > self._max_headers:
+        if len(self.headers) >= self._max_headers:
             self._refuse("The request has more than %d headers" % self._max_headers)
         if self._header_bytes > self._max_header_bytes:
             self._refuse("The request line and headers are larger than %d bytes" % self._max_header_bytes)
-        super().on_header(name, value)
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_message_complete(self) -> None:
-        self._disarm()
-        self._started = False
+        self._began = None
         super().on_message_complete()
 
     def _refuse(self, message: str):
