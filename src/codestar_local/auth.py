@@ -270,7 +270,8 @@ class Verifier:
         canonical = signer.canonical_request(received)
         expected = signer.signature(signer.string_to_sign(received, canonical), received)
         if not hmac.compare_digest(expected, signature):
-            log.info("signature mismatch for key %s; the canonical request should have been:\n%s", access_key, canonical)
+            shown = canonical.replace(token, "<session token>") if token else canonical
+            log.info("signature mismatch for key %s; the canonical request should have been:\n%s", access_key, shown)
             raise AwsError("InvalidSignatureException", MISMATCH)
         return Caller(key.account, region, access_key, scope_service)
 
