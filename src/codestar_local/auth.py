@@ -162,12 +162,37 @@ def _signer_classes():
             k = self._sign(k, region)
             k = self._sign(k, service)
             self.signing_key = self._sign(k, "aws4_request")
+            self._names: dict = {}
+            self._paths: dict = {}
+            self._scope = None
 
         def headers_to_sign(self, request):
             return request.headers_signed
 
         def signature(self, string_to_sign, request):
             return self._sign(self.signing_key, string_to_sign, hex=True)
+
+        # Pure functions of what repeats across this scope's requests (header names, path, scope), remembered
+        # from botocore's own answer.
+        def signed_headers(self, headers_to_sign):
+            names = tuple(headers_to_sign)
+            found = self._names.get(names)
+            if found is None:
+                found = self._names[names] = super().signed_headers(headers_to_sign)
+            return found
+
+        def _normalize_url_path(self, path):
+            found = self._paths.get(path)
+            if found is None:
+                if len(self._paths) >= 256:
+                    self._paths.clear()
+                found = self._paths[path] = super()._normalize_url_path(path)
+            return found
+
+        def credential_scope(self, request):
+            if self._scope is None:
+                self._scope = super().credential_scope(request)
+            return self._scope
 
     class Header(Cached, SigV4Auth):
         pass
