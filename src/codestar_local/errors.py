@@ -21,6 +21,12 @@ FRAMEWORK = {
     "RequestEntityTooLargeException": ("com.amazon.coral.service", 413),
 }
 
+# Answered by AWS's shared front end before any protocol handling: these carry x-amzn-ErrorType on every protocol,
+# Smithy RPC v2 CBOR included (whose own errors SHOULD NOT, FACTS 7.4).
+FRONT_END = frozenset(
+    {"MissingAuthenticationTokenException", "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException"}
+)
+
 
 class AwsError(Exception):
     """An error answered to the client as AWS would answer it."""

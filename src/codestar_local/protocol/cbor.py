@@ -6,7 +6,7 @@ import datetime
 
 import cbor2
 
-from ..errors import AwsError
+from ..errors import FRONT_END, AwsError
 from .depth import check_depth
 
 PROTOCOL_HEADER = (b"Smithy-Protocol", b"rpc-v2-cbor")
@@ -67,8 +67,9 @@ class CborCodec:
         if err.message is not None:
             body["Message"] = err.message
             body["message"] = err.message
-        # boto3 reads only __type; other clients and proxies look at x-amzn-ErrorType, as for JSON.
-        headers = [(b"Content-Type", b"application/cbor"), PROTOCOL_HEADER, (b"x-amzn-ErrorType", err.code.encode())]
+        headers = [(b"Content-Type", b"application/cbor"), PROTOCOL_HEADER]
+        if err.code in FRONT_END:
+            headers.append((b"x-amzn-ErrorType", err.code.encode()))
         return err.status_for(service), headers, cbor2.dumps(body)
 
 
