@@ -7,13 +7,14 @@ in-process mock and the tests all go through it.
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import logging
 import time
 import uuid
 from dataclasses import dataclass
 
-from . import __version__, auth, routing, spec
+from . import __version__, auth, browser, routing, spec
 from .errors import AwsError
 from .messages import Request, Response  # noqa: F401  (re-exported: the transports build them)
 from .store import Store, open_store
@@ -171,6 +172,11 @@ class App:
         return Response(status, headers, body)
 
     # -- ASGI --------------------------------------------------------------
+    @functools.cached_property
+    def _cors(self):
+        """CORS for the origins of Config.cors (browser.py), or None: no CORS at all."""
+        return browser.Cors(self.config.cors) if self.config.cors else None
+
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
         if kind == "lifespan":
@@ -199,10 +205,22 @@ class App:
                 break
         # ASGI header names are already lower-case.
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        cors = self._cors
+        if cors is not None and scope["method"] == "OPTIONS":
+            # A preflight from an allowed origin is answered here; it never reaches the AWS or control path.
+            preflight = cors.preflight(headers)
+            if preflight is not None:
+                await send({"type": "http.response.start", "status": 204, "headers": preflight})
+                await send({"type": "http.response.body", "body": b""})
+                return
         req = Request(
             scope["method"], scope["path"], headers, b"".join(chunks), scope.get("query_string", b"").decode("latin-1"), too_big
         )
         resp = self.handle(req)
+        if not control:  # control responses carry their own security headers (control/guard.py)
+            resp.headers.append(browser.NOSNIFF)
+        if cors is not None:
+            resp.headers.extend(cors.actual(headers.get("origin")))
         resp.headers.append((b"content-length", str(len(resp.body)).encode()))
         await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
         await send({"type": "http.response.body", "body": resp.body})

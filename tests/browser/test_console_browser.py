@@ -7,9 +7,11 @@ Selenium Manager never runs: the driver and browser paths are given explicitly.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -182,3 +184,169 @@ def test_codestar_project_row_is_visible(server, account, browser, tmp_path, mon
 
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+# -- with an admin token: login, CSRF tokens in the forms, the session cookie, logout ------------------------------
+TOKEN = "browser-" + "7f3c9a1e5b2d4c6f8a0e1b3d5f7a9c2e"
+
+
+@pytest.fixture
+def guarded():
+    from servers import Server
+
+    s = Server(extra=["--admin-token", TOKEN], env={"CODESTAR_LOCAL_ADMIN_TOKEN": ""})
+    yield s
+    s.stop()
+
+
+def sign_in(driver, token):
+    from selenium.webdriver.common.by import By
+
+    field = driver.find_element(By.ID, "token")
+    field.clear()
+    field.send_keys(token)
+    driver.find_element(By.ID, "login-button").click()
+
+
+def test_login_handshake_and_logout_by_clicking(guarded, account, browser, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=[StaleElementReferenceException])
+    client = guarded.client("codestar-connections", account=account)
+    arn = client.create_connection(ConnectionName="guarded", ProviderType="GitHub")["ConnectionArn"]
+    host = client.create_host(Name="ghes", ProviderType="GitHubEnterpriseServer", ProviderEndpoint="https://ghes.example.com")["HostArn"]
+    base = f"{guarded.endpoint_url}/_codestar-local/console"
+    console = f"{base}?" + urllib.parse.urlencode({"account": account})
+
+    # Not signed in: the console sends the browser to the login page.
+    browser.get(console)
+    wait.until(EC.presence_of_element_located((By.ID, "login-form")))
+    assert browser.current_url.startswith(f"{base}/login?next=")
+    assert browser.find_element(By.ID, "login-title").text == "Sign in to the console"
+    assert browser.find_element(By.ID, "token").get_attribute("type") == "password"
+    shoot(browser, tmp_path / "login.png")
+
+    # A wrong token: an error, still on the login page, no session.
+    sign_in(browser, "not-the-token")
+    wait.until(EC.visibility_of_element_located((By.ID, "login-notice")))
+    assert "not this server's admin token" in browser.find_element(By.ID, "login-notice").text
+    assert browser.find_element(By.ID, "login-form")
+    assert browser.get_cookie("codestar_local_session") is None
+    shoot(browser, tmp_path / "login-wrong-token.png")
+
+    # The right token: back to the page asked for, signed in.
+    sign_in(browser, TOKEN)
+    row = f'tr[data-arn="{arn}"]'
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, row)))
+    assert urllib.parse.urlsplit(browser.current_url).query == urllib.parse.urlencode({"account": account})
+    session = browser.get_cookie("codestar_local_session")
+    assert session["httpOnly"] is True and session["sameSite"] == "Strict" and session["path"] == "/_codestar-local/"
+    assert TOKEN not in session["value"]
+    assert "codestar_local_session" not in browser.execute_script("return document.cookie")
+    # Every form that posts carries its CSRF token.
+    assert browser.execute_script(
+        "return Array.from(document.querySelectorAll('form[method=post]')).every(f => f.querySelector('input[name=csrf]').value.length >= 32)")
+    assert browser.find_element(By.ID, "logout-button").is_displayed()
+
+    # The handshake by clicking, as without a token.
+    wait.until(lambda d: click(d, f'{row} a[data-action="handshake"]'))
+    wait.until(EC.presence_of_element_located((By.ID, "handshake-form")))
+    assert browser.find_element(By.CSS_SELECTOR, "#handshake-form input[name=csrf]").get_attribute("value")
+    browser.find_elements(By.CSS_SELECTOR, "label.choice")[2].click()
+    browser.find_element(By.ID, "connect-button").click()
+    wait.until(lambda d: "notice=handshake" in d.current_url)
+    wait.until(lambda d: status(d, row) == "AVAILABLE")
+    assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionStatus"] == "AVAILABLE"
+    # The script's in-place post sends the token too.
+    browser.execute_script("window.samePage = true")
+    host_row = f'tr[data-arn="{host}"]'
+    wait.until(lambda d: click(d, f"{host_row} form[action$='/hosts/setup'] button"))
+    wait.until(lambda d: status(d, host_row) == "AVAILABLE")
+    wait.until(EC.visibility_of_element_located((By.ID, "toast")))
+    assert "is set up" in browser.find_element(By.ID, "toast").text
+    assert browser.execute_script("return window.samePage") is True
+    assert client.get_host(HostArn=host)["Status"] == "AVAILABLE"
+    # The live refresh (data.json with the cookie) keeps working.
+    late = client.create_connection(ConnectionName="late", ProviderType="Bitbucket")["ConnectionArn"]
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-arn="{late}"]')))
+    shoot(browser, tmp_path / "console-signed-in.png")
+
+    # Sign out: the cookie goes, the console is closed again.
+    browser.find_element(By.ID, "logout-button").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "login-notice")))
+    assert browser.find_element(By.ID, "login-notice").text == "You are signed out."
+    assert browser.get_cookie("codestar_local_session") is None
+    browser.get(console)
+    wait.until(EC.presence_of_element_located((By.ID, "login-form")))
+
+    # Only the wrong token's 401 page may show in the log.
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "401" not in e["message"]]
+    assert severe == []
+
+
+# -- CORS: a page of another origin calls the API through a real preflight -----------------------------------------
+@pytest.fixture
+def page_origin(tmp_path):
+    """A plain web page on another port: the origin that calls the emulator."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<!doctype html><title>app</title><p>app")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "site"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+SDK_FETCH = """
+const [endpoint, done] = [arguments[0], arguments[arguments.length - 1]];
+fetch(endpoint + "/", {
+  method: "POST",
+  headers: {
+    "content-type": "application/x-amz-json-1.0",
+    "x-amz-target": "CodeStar_connections_20191201.ListConnections",
+    "x-amz-user-agent": "aws-sdk-js/3.0.0",
+    "amz-sdk-invocation-id": "5a1f3c2e-0b1d-4e5f-8a9b-0c1d2e3f4a5b",
+    "amz-sdk-request": "attempt=1; max=3",
+    "x-amz-date": "20261121T000000Z",
+    "authorization": "AWS4-HMAC-SHA256 Credential=000000000000/20261121/us-east-1/codestar-connections/aws4_request, SignedHeaders=host, Signature=00",
+  },
+  body: "{}",
+}).then(r => r.json().then(body => done({status: r.status, requestId: r.headers.get("x-amzn-RequestId"), body})))
+  .catch(e => done({error: String(e)}));
+"""
+
+
+def test_cors_preflight_in_a_real_browser(page_origin, browser):
+    from servers import Server
+
+    allowed = Server(extra=["--cors", page_origin])
+    closed = Server()
+    try:
+        browser.set_script_timeout(WAIT)
+        browser.get(page_origin + "/index.html")
+        got = browser.execute_async_script(SDK_FETCH, allowed.endpoint_url)
+        assert got.get("status") == 200, got
+        assert got["body"] == {"Connections": []}
+        assert got["requestId"]  # an exposed header
+        # The preflight was answered before the API: only the POST is in the request log.
+        with urllib.request.urlopen(f"{allowed.endpoint_url}/_codestar-local/requests?limit=10") as r:
+            rows = json.load(r)["requests"]
+        assert [(row["operation"], row["status"]) for row in rows] == [("ListConnections", 200)]
+        # Without --cors (and from an origin not given), the browser refuses to read the answer.
+        refused = browser.execute_async_script(SDK_FETCH, closed.endpoint_url)
+        assert "error" in refused and "Failed to fetch" in refused["error"]
+        browser.get(page_origin.replace("127.0.0.1", "localhost") + "/index.html")
+        other = browser.execute_async_script(SDK_FETCH, allowed.endpoint_url)
+        assert "error" in other, other
+    finally:
+        allowed.stop()
+        closed.stop()

@@ -6,7 +6,9 @@ including the `own_server` fixture.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -50,6 +52,19 @@ def http(server, method: str, path: str, body=None, headers=None, raw: bytes | N
             return Answer(r.status, r.headers, r.read())
     except urllib.error.HTTPError as e:
         return Answer(e.code, e.headers, e.read())
+
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def console_csrf(server, headers=None) -> tuple[str, str]:
+    """A console form's CSRF token and the Cookie header that goes with it, as a browser gets them from a page."""
+    page = http(server, "GET", "/_codestar-local/console", headers=headers)
+    assert page.status == 200, page.status
+    token = html.unescape(CSRF_FIELD.search(page.text).group(1))
+    jar = dict(c.split(";", 1)[0].split("=", 1) for c in page.headers.get_all("set-cookie") or [])
+    sent = dict(p.strip().split("=", 1) for p in (headers or {}).get("Cookie", "").split(";") if "=" in p)
+    return token, "; ".join(f"{k}={v}" for k, v in {**sent, **jar}.items())
 
 
 def ctl(server, path: str, body=None, method: str = "POST") -> Answer:

@@ -7,7 +7,7 @@ import re
 import urllib.parse
 
 import pytest
-from control_http import http
+from control_http import console_csrf, http
 
 BASE = "/_codestar-local/console"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -20,10 +20,12 @@ def page(server, account, region="us-east-1", **extra):
 
 
 def post_form(server, path, accept_json=False, **fields):
-    headers = dict(FORM)
+    """A console form as a browser posts it: with the CSRF token of a page and its cookie."""
+    token, cookie = console_csrf(server)
+    headers = {**FORM, "Cookie": cookie}
     if accept_json:
         headers["Accept"] = "application/json"
-    return http(server, "POST", BASE + path, raw=urllib.parse.urlencode(fields).encode(), headers=headers)
+    return http(server, "POST", BASE + path, raw=urllib.parse.urlencode({"csrf": token, **fields}).encode(), headers=headers)
 
 
 def row(text: str, arn: str) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-import urllib.parse
 
 import orjson
 
 from .errors import ControlError, error, json_response
+from .guard import REALM, SAFE_METHODS, Guard, secure
 
 log = logging.getLogger("codestar_local.control")
 
@@ -18,11 +18,15 @@ DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
 
 
+HEALTH = "/_codestar-local/health"
+
+
 class ControlApi:
     def __init__(self, app):
         self.app = app
+        self.guard = Guard(app.config.admin_token, app.config.cors)
         self.routes = {
-            ("GET", "/_codestar-local/health"): self.health,
+            ("GET", HEALTH): self.health,
             ("POST", "/_codestar-local/reset"): self.reset,
         }
         from .sync import routes as sync_routes
@@ -36,9 +40,29 @@ class ControlApi:
         self.routes.update(self.console.routes())
         # (method, path prefix) -> handler, for paths with a variable tail (static files).
         self.prefixes = {("GET", "/_codestar-local/console/static/"): self.console.static}
+        # Open with an admin token too: the health probe, the console's login page and its static files.
+        self.public = {("GET", HEALTH), *self.console.public_routes()}
 
     def handle(self, req):
+        return secure(self._handle(req))
+
+    def _handle(self, req):
         path = req.path.rstrip("/") or "/"
+        try:
+            reason = self.guard.cross_site(req) if req.method not in SAFE_METHODS else None
+            if reason:
+                raise ControlError(403, "CrossOriginRequest", f"Control requests from another web origin are refused ({reason})")
+            if self.guard.enabled and (req.method, path) not in self.public and not self._public_prefix(req.method, path):
+                who = self.guard.authenticate(req)
+                if who in ("missing", "invalid"):
+                    return self._unauthorised(req, path, who)
+                if who == "session" and req.method not in SAFE_METHODS and not self.console.owns(path):
+                    # The cookie alone authorises a JSON call: it must also carry the console's CSRF token.
+                    if not self.guard.csrf_ok(req, req.headers.get("x-csrf-token")):
+                        raise ControlError(403, "InvalidCsrfToken", "A control call authorised by the console's session "
+                                           "cookie needs the console's CSRF token in an X-CSRF-Token header")
+        except ControlError as e:
+            return error(e.status, e.code, e.message)
         handler = self.routes.get((req.method, path))
         if handler is None:
             handler = next((h for (m, p), h in self.prefixes.items() if m == req.method and path.startswith(p)), None)
@@ -47,8 +71,6 @@ class ControlApi:
                 return error(405, "MethodNotAllowed", f"{req.method} is not allowed on {path}")
             return error(404, "NotFound", f"No control endpoint at {path}")
         try:
-            if req.method not in ("GET", "HEAD") and not same_origin(req):
-                raise ControlError(403, "CrossOriginRequest", "Control requests from another web origin are refused")
             if req.too_large:
                 raise ControlError(413, "RequestTooLarge", "The request body is too large")
             return handler(req)
@@ -57,6 +79,25 @@ class ControlApi:
         except Exception:
             log.exception("internal error in control request %s %s", req.method, path)
             return error(500, "InternalFailure", "An internal error occurred in the control API")
+
+    def _public_prefix(self, method: str, path: str) -> bool:
+        """The prefixed routes are the console's static files, the same for everyone: open."""
+        return any(m == method and path.startswith(p) for (m, p) in self.prefixes)
+
+    def _unauthorised(self, req, path: str, who: str):
+        """No (or a wrong) admin token: console pages go to the login page, everything else is a 401."""
+        if self.console.owns(path):
+            answer = self.console.unauthorised(req, path)
+            if answer is not None:
+                return answer
+        if who == "invalid":
+            resp = error(401, "Unauthorized", "The admin token is not right")
+            resp.headers.append((b"www-authenticate", (REALM + ', error="invalid_token"').encode()))
+        else:
+            resp = error(401, "Unauthorized", "This server needs its admin token: send 'Authorization: Bearer <token>' "
+                         "(codestar-local commands: --admin-token or CODESTAR_LOCAL_ADMIN_TOKEN)")
+            resp.headers.append((b"www-authenticate", REALM.encode()))
+        return resp
 
     def health(self, req):
         return json_response(200, self.app.health())
@@ -91,9 +132,7 @@ class ControlApi:
         return json_response(200, {"reset": True, "AccountId": account})
 
 
-def same_origin(req) -> bool:
-    """A browser's cross-site POST (a page elsewhere posting to 127.0.0.1) carries a foreign Origin."""
-    origin = req.headers.get("origin")
-    if origin is None:
-        return True
-    return urllib.parse.urlsplit(origin).netloc == req.headers.get("host", "")
+def same_origin(req, cors=()) -> bool:
+    """Not a cross-site request: a browser's cross-site POST (a page elsewhere posting to 127.0.0.1) carries a
+    foreign Origin or Sec-Fetch-Site: cross-site (see Guard.cross_site)."""
+    return Guard(None, cors).cross_site(req) is None

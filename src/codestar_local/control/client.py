@@ -4,6 +4,9 @@
     codestar-local connection status ARN STATUS  codestar-local host status ARN STATUS [--message TEXT]
     codestar-local reset [--account ID]          codestar-local requests [--limit N]
     codestar-local state export FILE             codestar-local state import FILE
+
+All of them take --endpoint URL and --admin-token TOKEN (or CODESTAR_LOCAL_ENDPOINT / CODESTAR_LOCAL_ADMIN_TOKEN),
+sent as `Authorization: Bearer TOKEN` to a server started with one.
 """
 
 from __future__ import annotations
@@ -18,20 +21,43 @@ import urllib.request
 from .actions import CONNECTION_STATUSES, HOST_STATUSES
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4599"
+TOKEN_ENV = "CODESTAR_LOCAL_ADMIN_TOKEN"
 
 
 class CommandError(Exception):
     pass
 
 
-def call(endpoint: str, method: str, path: str, body=None, query: str = ""):
+def admin_token(args) -> str | None:
+    """--admin-token, else $CODESTAR_LOCAL_ADMIN_TOKEN, else None."""
+    return getattr(args, "admin_token", None) or os.environ.get(TOKEN_ENV) or None
+
+
+def headers(token: str | None) -> dict:
+    out = {"content-type": "application/json"}
+    if token:
+        out["authorization"] = f"Bearer {token}"
+    return out
+
+
+def unauthorised_message(endpoint: str, token: str | None) -> str:
+    if token:
+        return (f"Unauthorized: the server at {endpoint} refused the admin token; "
+                f"check --admin-token or {TOKEN_ENV} (it must be the one given to `codestar-local serve`)")
+    return (f"Unauthorized: the server at {endpoint} needs its admin token; "
+            f"give --admin-token TOKEN or set {TOKEN_ENV}")
+
+
+def call(endpoint: str, method: str, path: str, body=None, query: str = "", token: str | None = None):
     url = endpoint.rstrip("/") + "/_codestar-local/" + path + (f"?{query}" if query else "")
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    req = urllib.request.Request(url, data=data, method=method, headers=headers(token))
     try:
         with urllib.request.urlopen(req, timeout=120) as resp:
             return json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as e:
+        if e.code == 401:
+            raise CommandError(unauthorised_message(endpoint, token)) from None
         try:
             err = json.loads(e.read())["error"]
             raise CommandError(f"{err['code']}: {err['message']}") from None
@@ -39,6 +65,10 @@ def call(endpoint: str, method: str, path: str, body=None, query: str = ""):
             raise CommandError(f"HTTP {e.code} from {url}") from None
     except urllib.error.URLError as e:
         raise CommandError(f"cannot reach {endpoint}: {e.reason} (is `codestar-local serve` running?)") from None
+
+
+def remote_call(args, method: str, path: str, body=None, query: str = ""):
+    return call(args.endpoint, method, path, body, query, token=admin_token(args))
 
 
 def show(value) -> None:
@@ -50,27 +80,27 @@ def cmd_connection(args) -> None:
         body = {"ConnectionArn": args.arn}
         if args.installation:
             body["InstallationId"] = args.installation
-        show(call(args.endpoint, "POST", "connections/handshake", body))
+        show(remote_call(args, "POST", "connections/handshake", body))
     else:
-        show(call(args.endpoint, "POST", "connections/status", {"ConnectionArn": args.arn, "ConnectionStatus": args.status}))
+        show(remote_call(args, "POST", "connections/status", {"ConnectionArn": args.arn, "ConnectionStatus": args.status}))
 
 
 def cmd_host(args) -> None:
     if args.action == "setup":
-        show(call(args.endpoint, "POST", "hosts/setup", {"HostArn": args.arn}))
+        show(remote_call(args, "POST", "hosts/setup", {"HostArn": args.arn}))
     else:
         body = {"HostArn": args.arn, "Status": args.status}
         if args.message:
             body["StatusMessage"] = args.message
-        show(call(args.endpoint, "POST", "hosts/status", body))
+        show(remote_call(args, "POST", "hosts/status", body))
 
 
 def cmd_reset(args) -> None:
-    show(call(args.endpoint, "POST", "reset", {"AccountId": args.account} if args.account else {}))
+    show(remote_call(args, "POST", "reset", {"AccountId": args.account} if args.account else {}))
 
 
 def cmd_requests(args) -> None:
-    show(call(args.endpoint, "GET", "requests", query=f"limit={args.limit}"))
+    show(remote_call(args, "GET", "requests", query=f"limit={args.limit}"))
 
 
 def _open_file_store(path: str, must_exist: bool):
@@ -94,7 +124,7 @@ def cmd_state(args) -> None:
             finally:
                 store.close()
         else:
-            snap = call(args.endpoint, "GET", "state")
+            snap = remote_call(args, "GET", "state")
         text = json.dumps(snap, indent=1, sort_keys=True) + "\n"
         if args.file == "-":
             sys.stdout.write(text)
@@ -123,7 +153,7 @@ def cmd_state(args) -> None:
             store.close()
         show({"imported": True, "items": count})
     else:
-        show(call(args.endpoint, "PUT", "state", snap))
+        show(remote_call(args, "PUT", "state", snap))
 
 
 def add_commands(sub) -> None:
@@ -131,6 +161,8 @@ def add_commands(sub) -> None:
     remote = argparse.ArgumentParser(add_help=False)
     remote.add_argument("--endpoint", default=os.environ.get("CODESTAR_LOCAL_ENDPOINT", DEFAULT_ENDPOINT),
                         help=f"the running server (default {DEFAULT_ENDPOINT})")
+    remote.add_argument("--admin-token", default=None, metavar="TOKEN",
+                        help=f"the server's admin token, if it has one (default ${TOKEN_ENV}, which keeps it out of ps)")
 
     conn = sub.add_parser("connection", help="complete a connection's handshake or set its status")
     conn_sub = conn.add_subparsers(dest="action", required=True)

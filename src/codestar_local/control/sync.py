@@ -145,6 +145,7 @@ def add_parser(sub) -> None:
     p.add_argument("--account", help="the link's account (optional, narrows the search)")
     p.add_argument("--region", help="the link's region (optional, narrows the search)")
     p.add_argument("--endpoint", default=default_endpoint(), help="emulator URL (default $CODESTAR_LOCAL_ENDPOINT or http://127.0.0.1:4599)")
+    p.add_argument("--admin-token", metavar="TOKEN", help="the server's admin token, if it has one (default $CODESTAR_LOCAL_ADMIN_TOKEN)")
     p.set_defaults(func=cmd_push)
 
     b = actions.add_parser("blocker", help="put an ACTIVE sync blocker on a resource")
@@ -154,18 +155,22 @@ def add_parser(sub) -> None:
     b.add_argument("--account", default="000000000000")
     b.add_argument("--region", default="us-east-1")
     b.add_argument("--endpoint", default=default_endpoint(), help="emulator URL")
+    b.add_argument("--admin-token", metavar="TOKEN", help="the server's admin token, if it has one (default $CODESTAR_LOCAL_ADMIN_TOKEN)")
     b.set_defaults(func=cmd_blocker)
 
 
-def _post(endpoint: str, path: str, body: dict) -> int:
-    req = urllib.request.Request(
-        endpoint.rstrip("/") + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
-    )
+def _post(endpoint: str, path: str, body: dict, token: str | None = None) -> int:
+    from .client import headers, unauthorised_message
+
+    req = urllib.request.Request(endpoint.rstrip("/") + path, data=json.dumps(body).encode(), method="POST", headers=headers(token))
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             print(json.dumps(json.loads(resp.read()), indent=2))
             return 0
     except urllib.error.HTTPError as e:
+        if e.code == 401:
+            print(f"codestar-local: {unauthorised_message(endpoint, token)}", file=sys.stderr)
+            return 1
         try:
             err = json.loads(e.read())["error"]
             print(f"codestar-local: {err['code']}: {err['message']}", file=sys.stderr)
@@ -177,17 +182,23 @@ def _post(endpoint: str, path: str, body: dict) -> int:
         return 1
 
 
+def _token(args) -> str | None:
+    from .client import admin_token
+
+    return admin_token(args)
+
+
 def cmd_push(args) -> int:
     body = {"RepositoryLinkId": args.link, "Branch": args.branch, "Outcome": args.outcome}
     for key, value in (("CommitId", args.commit), ("Reason", args.reason), ("DurationSeconds", args.duration),
                        ("ChangedFiles", args.changed_files), ("AccountId", args.account), ("Region", args.region)):
         if value is not None:
             body[key] = value
-    return _post(args.endpoint, PUSH, body)
+    return _post(args.endpoint, PUSH, body, _token(args))
 
 
 def cmd_blocker(args) -> int:
     body = {"ResourceName": args.resource, "SyncType": args.sync_type, "AccountId": args.account, "Region": args.region}
     if args.reason:
         body["Reason"] = args.reason
-    return _post(args.endpoint, BLOCKERS, body)
+    return _post(args.endpoint, BLOCKERS, body, _token(args))

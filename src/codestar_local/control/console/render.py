@@ -69,6 +69,7 @@ def hidden(**values) -> Safe:
 
 
 def button_form(action: str, label: str, style: str, account: str, region: str, **fields) -> Safe:
+    """A one-button POST form; `fields` include the page's `csrf` token, as in every POST form of the console."""
     return fmt(
         '<form method="post" action="{action}" class="inline">{fields}<button type="submit" class="btn {style}">{label}</button></form>',
         action=action, fields=hidden(account=account, region=region, **fields), style=style, label=label,
@@ -147,9 +148,11 @@ def connections_section(base: str, model: dict) -> Safe:
             link = f"{base}/handshake?" + urllib.parse.urlencode({"arn": c["arn"], "account": account, "region": region})
             buttons.append(fmt('<a class="btn btn-primary" href="{href}" data-action="handshake">Complete handshake</a>', href=link))
         if c["status"] != "ERROR":
-            buttons.append(button_form(f"{base}/connections/status", "Set error", "btn-quiet", account, region, arn=c["arn"], status="ERROR"))
+            buttons.append(button_form(f"{base}/connections/status", "Set error", "btn-quiet", account, region, arn=c["arn"], status="ERROR",
+                                       csrf=model["csrf"]))
         if c["status"] != "PENDING":
-            buttons.append(button_form(f"{base}/connections/status", "Set pending", "btn-quiet", account, region, arn=c["arn"], status="PENDING"))
+            buttons.append(button_form(f"{base}/connections/status", "Set pending", "btn-quiet", account, region, arn=c["arn"],
+                                       status="PENDING", csrf=model["csrf"]))
         detail = []
         if c["host"]:
             detail.append(fmt('<div class="sub">host {h}</div>', h=hosts.get(c["host"], c["host"])))
@@ -175,7 +178,7 @@ def hosts_section(base: str, model: dict) -> Safe:
     for h in model["hosts"]:
         buttons = []
         if h["status"] == "PENDING":
-            buttons.append(button_form(f"{base}/hosts/setup", "Set up host", "btn-primary", account, region, arn=h["arn"]))
+            buttons.append(button_form(f"{base}/hosts/setup", "Set up host", "btn-primary", account, region, arn=h["arn"], csrf=model["csrf"]))
         options = join(fmt('<option value="{s}"{sel}>{s}</option>', s=s, sel=Safe(" selected") if s == h["status"] else "")
                        for s in actions.HOST_STATUSES)
         buttons.append(fmt(
@@ -184,7 +187,7 @@ def hosts_section(base: str, model: dict) -> Safe:
             '<label>Status <select name="status">{options}</select></label>'
             '<label>Message <input name="message" maxlength="1024" placeholder="optional StatusMessage"></label>'
             '<button type="submit" class="btn btn-quiet">Apply</button></form></details>',
-            action=f"{base}/hosts/status", fields=hidden(account=account, region=region, arn=h["arn"]), options=options,
+            action=f"{base}/hosts/status", fields=hidden(account=account, region=region, arn=h["arn"], csrf=model["csrf"]), options=options,
         ))
         vpc = h["vpc"] or {}
         detail = fmt('<div class="sub">VPC {v}</div>', v=vpc.get("VpcId")) if vpc else Safe("")
@@ -321,7 +324,7 @@ def requests_section(model: dict, limit: int) -> Safe:
     return section("requests", "Recent API calls", len(rows), body, f"last {limit}, all accounts; this server process only")
 
 
-def handshake_form(base: str, conn: dict, host, choices, info: dict, account: str, region: str) -> Safe:
+def handshake_form(base: str, conn: dict, host, choices, info: dict, account: str, region: str, csrf: str) -> Safe:
     back = f"{base}?" + urllib.parse.urlencode({"account": account, "region": region}) + "#connections"
     if conn["status"] == "AVAILABLE":
         return fmt('<div class="notice notice-ok">This connection is already AVAILABLE.</div><a class="btn" href="{back}">Back</a>', back=back)
@@ -331,7 +334,7 @@ def handshake_form(base: str, conn: dict, host, choices, info: dict, account: st
             "Set up the host before you update the connection.</div>"
             '<div class="row">{setup}<a class="btn btn-quiet" href="{back}">Cancel</a></div>',
             name=host["name"], endpoint=host["endpoint"], status=host["status"], back=back,
-            setup=button_form(f"{base}/hosts/setup", "Set up host", "btn-primary", account, region, arn=host["arn"])
+            setup=button_form(f"{base}/hosts/setup", "Set up host", "btn-primary", account, region, arn=host["arn"], csrf=csrf)
             if host["status"] == "PENDING" else Safe(""),
         )
     options = [
@@ -349,6 +352,13 @@ def handshake_form(base: str, conn: dict, host, choices, info: dict, account: st
         '<fieldset><legend>{unit_title}</legend>{options}</fieldset>'
         '<div class="row"><button type="submit" class="btn btn-primary" id="connect-button">Connect</button>'
         '<a class="btn btn-quiet" href="{back}">Cancel</a></div></form>',
-        action=f"{base}/connections/handshake", fields=hidden(account=account, region=region, arn=conn["arn"]),
+        action=f"{base}/connections/handshake", fields=hidden(account=account, region=region, arn=conn["arn"], csrf=csrf),
         unit_title=info["unit_title"], options=join(options), back=back,
     )
+
+
+def session_bar(base: str, csrf: str) -> Safe:
+    """The top bar's sign-out button (with an admin token, signed in)."""
+    return fmt('<form method="post" action="{base}/logout" class="inline session" id="logout-form">{fields}'
+               '<button type="submit" class="btn btn-quiet" id="logout-button">Sign out</button></form>',
+               base=base, fields=hidden(csrf=csrf))

@@ -56,7 +56,11 @@
   function poll() {
     if (!live || document.hidden) return;
     fetch(live.dataset.poll, { headers: { Accept: "application/json" }, cache: "no-store" })
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (r) {
+        // Signed out (elsewhere, or the session ended): the reload lands on the login page.
+        if (r.status === 401) { window.location.reload(); return Promise.reject(r.status); }
+        return r.ok ? r.json() : Promise.reject(r.status);
+      })
       .then(function (data) {
         if (indicator) indicator.classList.remove("paused");
         if (data.fingerprint !== live.dataset.fingerprint) return refresh(false);
@@ -74,7 +78,8 @@
     if (region) region.addEventListener("change", function () { form.submit(); });
   }
 
-  // Forms inside the live region post in place and refresh the region.
+  // Forms inside the live region post in place and refresh the region. The form's hidden fields, its CSRF
+  // token among them, go with it (FormData), as they do when the browser posts it without this script.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.method.toLowerCase() !== "post") return;
