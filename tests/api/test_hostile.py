@@ -259,7 +259,7 @@ def generic_cases():
     # Well-formed but deep or big.
     add("deep-list-in-tags", "POST", "/", json_headers(s, "TagResource"),
         json.dumps({"ResourceArn": connection_arn(s), "Tags": [[[[[[[[[[[]]]]]]]]]]]}).encode(), "SerializationException")
-    add("deep-unknown-member", "POST", "/", get, b'{"Unknown":' + b"[" * 500 + b"]" * 500 + b"}", "ValidationException")
+    add("deep-unknown-member", "POST", "/", get, b'{"Unknown":' + b"[" * 500 + b"]" * 500 + b"}", "SerializationException")  # deeper than --max-depth (32)
     add("one-mb-name", "POST", "/", json_headers(s, "CreateConnection"),
         json.dumps({"ConnectionName": "n" * 1_000_000, "ProviderType": "GitHub"}).encode(), "ValidationException")
     add("ten-thousand-tags", "POST", "/", json_headers(s, "TagResource"),
