@@ -761,8 +761,6 @@ def test_console_actions_change_only_the_named_resource(server, fresh_world, act
     assert after["codestar"] == b.baseline["codestar"]
 
 
-@pytest.mark.xfail(strict=True, reason="control/api.py ignores AccountId on the connection and host actions (it finds "
-                                       "any account's ARN, docs/CONSOLE.md); sync/push and sync/blockers narrow by it")
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_console_actions_with_another_account_id_change_nothing(server, fresh_world, action):
     b = fresh_world

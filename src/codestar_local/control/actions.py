@@ -46,8 +46,14 @@ def choice(value, allowed: tuple, key: str) -> str:
     return value
 
 
-def find(tx, kind: str, arn: str, now: float):
+def find(tx, kind: str, arn: str, now: float, account: str | None = None, region: str | None = None):
+    """The connection or host `arn`; with `account` (and, for hosts, `region`) given, only if it is theirs."""
     item = tx.get(kind, arn)
+    parts = arn.split(":")
+    if item is not None and len(parts) > 4 and (
+        (account is not None and parts[4] != account) or (region is not None and kind != CONNECTION and parts[3] != region)
+    ):
+        item = None  # another account's: as if it did not exist, as the AWS API answers
     if item is None:
         label = "Connection" if kind == CONNECTION else "Host"
         raise ControlError(404, "ResourceNotFound", f"{label} {arn} does not exist")
@@ -55,8 +61,8 @@ def find(tx, kind: str, arn: str, now: float):
     return item
 
 
-def set_connection_status(tx, arn: str, status: str, now: float) -> dict:
-    item = find(tx, CONNECTION, arn, now)
+def set_connection_status(tx, arn: str, status: str, now: float, scope: tuple = (None, None)) -> dict:
+    item = find(tx, CONNECTION, arn, now, *scope)
     data = item.data
     # An explicit status wins over a pending timed change (auto-handshake).
     data.pop("_next", None)
@@ -67,9 +73,9 @@ def set_connection_status(tx, arn: str, status: str, now: float) -> dict:
     return connection_view(data)
 
 
-def handshake(tx, arn: str, now: float, installation: str | None = None) -> dict:
+def handshake(tx, arn: str, now: float, installation: str | None = None, scope: tuple = (None, None)) -> dict:
     """The console's "Update pending connection": PENDING or ERROR -> AVAILABLE."""
-    item = find(tx, CONNECTION, arn, now)
+    item = find(tx, CONNECTION, arn, now, *scope)
     data = item.data
     if data["ConnectionStatus"] == "AVAILABLE":
         return connection_view(data)
@@ -90,8 +96,8 @@ def handshake(tx, arn: str, now: float, installation: str | None = None) -> dict
     return connection_view(data)
 
 
-def set_host_status(tx, arn: str, status: str, now: float, message: str | None = None) -> dict:
-    item = find(tx, HOST, arn, now)
+def set_host_status(tx, arn: str, status: str, now: float, message: str | None = None, scope: tuple = (None, None)) -> dict:
+    item = find(tx, HOST, arn, now, *scope)
     data = item.data
     data.pop("_next", None)
     data["Status"] = status
@@ -103,9 +109,9 @@ def set_host_status(tx, arn: str, status: str, now: float, message: str | None =
     return host_view(data)
 
 
-def set_up_host(tx, arn: str, now: float) -> dict:
+def set_up_host(tx, arn: str, now: float, scope: tuple = (None, None)) -> dict:
     """The console's "Set up host": only a PENDING host can be set up (VPC set-up must finish first)."""
-    item = find(tx, HOST, arn, now)
+    item = find(tx, HOST, arn, now, *scope)
     status = item.data["Status"]
     if status == "AVAILABLE":
         return host_view(item.data)

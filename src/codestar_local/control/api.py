@@ -54,7 +54,7 @@ class OperatorApi:
         arn = actions.text(body, "ConnectionArn")
         installation = actions.text(body, "InstallationId", required=False)
         with self.app.store.write() as tx:
-            view = actions.handshake(tx, arn, self.app.clock(), installation)
+            view = actions.handshake(tx, arn, self.app.clock(), installation, self._narrowing(body))
         return json_response(200, view)
 
     def connection_status(self, req):
@@ -62,7 +62,7 @@ class OperatorApi:
         arn = actions.text(body, "ConnectionArn")
         status = actions.choice(body.get("ConnectionStatus"), actions.CONNECTION_STATUSES, "ConnectionStatus")
         with self.app.store.write() as tx:
-            view = actions.set_connection_status(tx, arn, status, self.app.clock())
+            view = actions.set_connection_status(tx, arn, status, self.app.clock(), self._narrowing(body))
         return json_response(200, view)
 
     def host_status(self, req):
@@ -73,14 +73,24 @@ class OperatorApi:
         if message is not None and len(message) > actions.MAX_TEXT:
             raise ControlError(400, "InvalidParameter", f"StatusMessage is longer than {actions.MAX_TEXT} characters")
         with self.app.store.write() as tx:
-            view = actions.set_host_status(tx, arn, status, self.app.clock(), message)
+            view = actions.set_host_status(tx, arn, status, self.app.clock(), message, self._narrowing(body))
         return json_response(200, view)
 
     def host_setup(self, req):
-        arn = actions.text(self.control.body(req), "HostArn")
+        body = self.control.body(req)
+        arn = actions.text(body, "HostArn")
         with self.app.store.write() as tx:
-            view = actions.set_up_host(tx, arn, self.app.clock())
+            view = actions.set_up_host(tx, arn, self.app.clock(), self._narrowing(body))
         return json_response(200, view)
+
+    def _narrowing(self, body: dict) -> tuple:
+        """(account, region) a call names with optional AccountId/Region: a resource of another is not found."""
+        account, region = body.get("AccountId"), body.get("Region")
+        if account is not None or region is not None:
+            checked = self.control.scope({k: v for k, v in (("AccountId", account), ("Region", region)) if v is not None})
+            account = checked[0] if account is not None else None
+            region = checked[1] if region is not None else None
+        return account, region
 
     def state_export(self, req):
         return json_response(200, snapshot.export(self.app.store))
