@@ -51,6 +51,10 @@ class Config:
     max_header_bytes: int = 32 * 1024
     max_depth: int = 32
     request_timeout: float = 30.0
+    # Set by `serve` when it listens on a loopback address: then only loopback Host names (and allow_hosts) are
+    # answered, so a DNS-rebinding page cannot reach the server through the browser.
+    loopback_only: bool = False
+    allow_hosts: tuple = ()
 
 
 class Ctx:
@@ -177,6 +181,11 @@ class App:
         """CORS for the origins of Config.cors (browser.py), or None: no CORS at all."""
         return browser.Cors(self.config.cors) if self.config.cors else None
 
+    @functools.cached_property
+    def _hosts(self):
+        """The Host check of a server listening on loopback (browser.py), or None: any Host."""
+        return browser.HostCheck(self.config.allow_hosts) if self.config.loopback_only else None
+
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
         if kind == "lifespan":
@@ -205,6 +214,13 @@ class App:
                 break
         # ASGI header names are already lower-case.
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        hosts = self._hosts
+        if hosts is not None and not hosts.allows(headers.get("host")):
+            refused_headers, body = hosts.refusal(headers.get("host", ""))
+            refused_headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": 403, "headers": refused_headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         cors = self._cors
         if cors is not None and scope["method"] == "OPTIONS":
             # A preflight from an allowed origin is answered here; it never reaches the AWS or control path.

@@ -6,7 +6,8 @@ CODESTAR_LOCAL_AUTO_HANDSHAKE (seconds), CODESTAR_LOCAL_VPC_INIT_SECONDS,
 CODESTAR_LOCAL_PROJECT_SECONDS, and the trust settings of docs/SECURITY.md: CODESTAR_LOCAL_AUTH,
 CODESTAR_LOCAL_CREDENTIALS, CODESTAR_LOCAL_ADMIN_TOKEN, CODESTAR_LOCAL_CORS (comma-separated origins),
 CODESTAR_LOCAL_MAX_BODY, CODESTAR_LOCAL_MAX_HEADERS, CODESTAR_LOCAL_MAX_HEADER_BYTES, CODESTAR_LOCAL_MAX_DEPTH,
-CODESTAR_LOCAL_REQUEST_TIMEOUT.
+CODESTAR_LOCAL_REQUEST_TIMEOUT, CODESTAR_LOCAL_LOOPBACK_ONLY (1: answer loopback Host names only),
+CODESTAR_LOCAL_ALLOW_HOSTS (comma-separated).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def config_from_env() -> Config:
     config.credentials = env("CODESTAR_LOCAL_CREDENTIALS") or None
     config.admin_token = env("CODESTAR_LOCAL_ADMIN_TOKEN") or None
     config.cors = tuple(o.strip() for o in (env("CODESTAR_LOCAL_CORS") or "").split(",") if o.strip())
+    config.loopback_only = env("CODESTAR_LOCAL_LOOPBACK_ONLY") == "1"
+    config.allow_hosts = tuple(h.strip() for h in (env("CODESTAR_LOCAL_ALLOW_HOSTS") or "").split(",") if h.strip())
     for name, attr, kind in _NUMBERS:
         value = env(name)
         if value not in (None, ""):

@@ -85,3 +85,48 @@ class Cors:
         if headers.get("access-control-request-private-network", "").lower() == "true":
             out.append((b"access-control-allow-private-network", b"true"))
         return out
+
+
+# -- DNS rebinding -----------------------------------------------------------------------------------------------------
+# A page on evil.example whose name is re-pointed at 127.0.0.1 is same-origin with the server in the browser's eyes:
+# neither CORS nor the Origin check stops it. What gives it away is the Host header, which names evil.example. A
+# server listening on loopback only ever gets loopback names from real clients, so any other Host is refused.
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def _host_name(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class HostCheck:
+    """Which Host headers a loopback server answers: loopback names and addresses, and those given with --allow-host."""
+
+    def __init__(self, extra=()):
+        self.extra = frozenset(h.strip().lower() for h in extra if h.strip())
+        self._seen: dict = {}
+
+    def allows(self, host: str | None) -> bool:
+        if host is None:
+            return True  # HTTP/1.0 without Host: no browser sends that
+        found = self._seen.get(host)
+        if found is None:
+            name = _host_name(host)
+            found = (name in _LOOPBACK_NAMES or name.endswith(".localhost") or name in self.extra
+                     or (name.startswith("127.") and name.replace(".", "").isdigit() and name.count(".") == 3))
+            if len(self._seen) >= 1024:
+                self._seen.clear()
+            self._seen[host] = found
+        return found
+
+    @staticmethod
+    def refusal(host: str) -> tuple[list, bytes]:
+        import orjson
+
+        message = (f"Host '{host[:100]}' is not a loopback name, and this server listens on loopback only (a guard "
+                   "against DNS rebinding). Start it with --allow-host NAME to accept that name.")
+        body = orjson.dumps({"__type": "ForbiddenHostException", "message": message})
+        return [(b"content-type", b"application/json"), (b"x-amzn-ErrorType", b"ForbiddenHostException"), NOSNIFF], body

@@ -118,6 +118,8 @@ def _trust_settings(args) -> str | None:
         "CODESTAR_LOCAL_MAX_HEADER_BYTES": args.max_header_bytes,
         "CODESTAR_LOCAL_MAX_DEPTH": args.max_depth,
         "CODESTAR_LOCAL_REQUEST_TIMEOUT": args.request_timeout,
+        "CODESTAR_LOCAL_LOOPBACK_ONLY": "1" if _is_loopback(args.host) else "0",
+        "CODESTAR_LOCAL_ALLOW_HOSTS": ",".join(args.allow_host) if args.allow_host else None,
     }
     for name, value in settings.items():
         if value is not None:
@@ -166,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="allow a non-loopback --host without an admin token")
     trust.add_argument("--cors", action="append", default=None, metavar="ORIGIN",
                        help="allow browser calls from ORIGIN (repeatable); no CORS by default")
+    trust.add_argument("--allow-host", action="append", default=None, metavar="NAME",
+                       help="on a loopback --host, also answer requests whose Host is NAME (repeatable; others are "
+                       "refused against DNS rebinding)")
     trust.add_argument("--max-body", type=int, default=None, metavar="BYTES", help="largest AWS request body (2 MiB)")
     trust.add_argument("--max-headers", type=int, default=None, metavar="N", help="most request headers (100)")
     trust.add_argument("--max-header-bytes", type=int, default=None, metavar="BYTES", help="largest header section (32 KiB)")
