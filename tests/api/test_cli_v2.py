@@ -23,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import botocore.session
 import pytest
@@ -296,6 +297,8 @@ def test_codestar_projects(aws, account):
 
     deleted = ok("delete-project", "--id", "v2-proj", "--delete-stack")
     assert deleted["projectArn"] == arn and deleted["stackId"] == described["stackId"]
+    # The project is DeleteInProgress for 0.5 s; a quiet machine starts the CLI faster than that.
+    time.sleep(0.6)
     err = service_error(run("describe-project", "--id", "v2-proj"), "ProjectNotFoundException", "DescribeProject")
     assert "The project ID was not found: v2-proj." in err
 

@@ -72,7 +72,7 @@ def test_body_cap_is_configurable(limited):
     body = cbor2.dumps({"ProviderType": "GitHub", "ConnectionName": "y" * 5000})
     status, headers, value = reply(exchange(limited, http("", body, content_type=b"application/cbor", path=path,
                                                            extra=b"Smithy-Protocol: rpc-v2-cbor\r\n", svc="codeconnections"))[0])
-    assert (status, headers["x-amzn-errortype"]) == (413, "RequestEntityTooLargeException")
+    assert status == 413 and "x-amzn-errortype" not in headers  # CBOR names the error in the body only (FACTS 7.4)
     assert value["__type"].endswith("#RequestEntityTooLargeException")
     # Under the cap all is well, and the refused requests stored nothing.
     assert connections(limited) == before
@@ -150,7 +150,7 @@ def test_nesting_depth_cap(limited, cbor):
         if ok:
             assert status == 200, value
         else:
-            assert (status, headers["x-amzn-errortype"]) == (400, "SerializationException"), value
+            assert status == 400 and value["__type"].endswith("SerializationException"), value
             assert value["message"] == "The request body nests deeper than 8 levels"
 
 
