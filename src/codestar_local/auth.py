@@ -164,6 +164,7 @@ def _signer_classes():
             self.signing_key = self._sign(k, "aws4_request")
             self._names: dict = {}
             self._paths: dict = {}
+            self._headers: dict = {}
             self._scope = None
 
         def headers_to_sign(self, request):
@@ -179,6 +180,16 @@ def _signer_classes():
             found = self._names.get(names)
             if found is None:
                 found = self._names[names] = super().signed_headers(headers_to_sign)
+            return found
+
+        def canonical_headers(self, headers_to_sign):
+            # Requests of one client within one second sign the same header values (X-Amz-Date has seconds).
+            values = tuple(headers_to_sign.items())
+            found = self._headers.get(values)
+            if found is None:
+                if len(self._headers) >= 256:
+                    self._headers.clear()
+                found = self._headers[values] = super().canonical_headers(headers_to_sign)
             return found
 
         def _normalize_url_path(self, path):
