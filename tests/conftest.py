@@ -13,6 +13,13 @@ import pytest
 
 from servers import Server
 
+try:
+    # tests/fuzz's "ci" and "long" profiles, registered before the Hypothesis plugin reads --hypothesis-profile.
+    import hypothesis_profiles  # noqa: F401
+except ModuleNotFoundError as e:  # a venv without the test extras (tests/compat runs some suites in one)
+    if e.name != "hypothesis":
+        raise
+
 
 @pytest.fixture(scope="session")
 def server():

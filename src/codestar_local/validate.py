@@ -79,6 +79,52 @@ def java_length(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
 
 
+# Java's predefined classes (ASCII unless UNICODE_CHARACTER_CLASS) and its dot (no line terminator), spelled out
+# so that \p{...} keeps its full Unicode meaning: a regex.ASCII flag would narrow \p{L} to ASCII letters too.
+_JAVA_CLASSES = {
+    "w": ("[a-zA-Z0-9_]", "a-zA-Z0-9_"),
+    "W": ("[^a-zA-Z0-9_]", "\\x00-\\x2F\\x3A-\\x40\\x5B-\\x5E\\x60\\x7B-\\U0010FFFF"),
+    "d": ("[0-9]", "0-9"),
+    "D": ("[^0-9]", "\\x00-\\x2F\\x3A-\\U0010FFFF"),
+    "s": ("[ \\t\\n\\x0B\\f\\r]", " \\t\\n\\x0B\\f\\r"),
+    "S": ("[^ \\t\\n\\x0B\\f\\r]", "\\x00-\\x08\\x0E-\\x1F\\x21-\\U0010FFFF"),
+}
+_JAVA_DOT = "[^\\n\\r\\u0085\\u2028\\u2029]"
+
+
+def java_pattern(pattern: str) -> str:
+    """A model's java.util.regex pattern in the `regex` module's V0 dialect, with Java's meaning.
+
+    \\w \\d \\s (and negations) are ASCII, `.` excludes every line terminator (\\n \\r \\u0085 \\u2028 \\u2029),
+    \\p{L} and the other Unicode classes stay Unicode, and a `-` after a class escape in [...] is a literal.
+    """
+    out = []
+    i, n = 0, len(pattern)
+    in_class = after_class_escape = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            found = _JAVA_CLASSES.get(nxt)
+            out.append((found[1] if in_class else found[0]) if found else pattern[i : i + 2])
+            after_class_escape = in_class and found is not None
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            elif c == "-" and after_class_escape and pattern[i + 1 : i + 2] not in ("]", ""):
+                c = "\\-"
+        elif c == "[":
+            in_class = True
+        elif c == ".":
+            c = _JAVA_DOT
+        out.append(c)
+        after_class_escape = False
+        i += 1
+    return "".join(out)
+
+
 def _json_kind(value) -> str:
     if value is None:
         return "NULL_VALUE"
@@ -146,7 +192,7 @@ class Compiler:
         enum_set = frozenset(enum) if enum else None
         enum_rule = RULES["enum"].format(", ".join(enum)) if enum else None
         pattern = shape.get("pattern")
-        matcher = regex.compile(pattern, regex.ASCII | regex.V0).fullmatch if pattern else None
+        matcher = regex.compile(java_pattern(pattern), regex.V0).fullmatch if pattern else None
         pattern_rule = RULES["pattern"].format(pattern) if pattern else None
         lo, hi = shape.get("min"), shape.get("max")
         lo_rule = RULES["min_len"].format(lo) if lo is not None else None
@@ -255,6 +301,8 @@ class Compiler:
                 e.append((p, v, hi_rule))
             for i, x in enumerate(v, 1):
                 if x is None:
+                    # The models' lists are dense: a null member is missing, as a null required member is.
+                    e.append((f"{p}.{i}.member", None, RULES["required"]))
                     continue
                 item(x, f"{p}.{i}.member", e)
 
@@ -279,7 +327,9 @@ class Compiler:
                 if key_errors:
                     rules = ", ".join(r for _, _, r in key_errors)
                     e.append((p, v, f"Map keys must satisfy constraint: [{rules}]"))
-                if x is not None:
+                if x is None:
+                    e.append((f"{p}.{k}", None, RULES["required"]))  # dense maps, as dense lists
+                else:
                     value_check(x, f"{p}.{k}", e)
 
         return check
