@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import json
 import re
 import unicodedata
@@ -450,10 +451,13 @@ class Shapes:
         if self.transport == "cbor":
             if not body:
                 return frozenset()
+            fp = io.BytesIO(body)
             try:
-                value = cbor2.loads(body)
+                value = cbor2.CBORDecoder(fp).decode()
             except Exception:
                 return SERIALIZATION
+            if fp.tell() != len(body):
+                return SERIALIZATION  # bytes after the first item
             return frozenset() if value is None or value is cbor2.undefined or type(value) is dict else SERIALIZATION
         try:
             text = body.decode("utf-8")

@@ -68,3 +68,14 @@ def test_ascii_classes_and_literal_hyphens_keep_their_java_meaning(fuzz_server):
     assert ok.status == 200, ok
     bad = codestar(fuzz_server, "UpdateUserProfile", {"userArn": user, "emailAddress": "é@x.y"})
     assert bad.status == 400 and "at 'emailAddress'" in bad.document()["message"], bad
+
+
+def test_cbor_bytes_after_the_map_are_a_serialization_error(fuzz_server):
+    """cbor2.loads ignores what follows the first item; a JSON body with trailing junk is refused, so is this."""
+    import cbor2
+    from spine_http import cbor_call
+
+    body = cbor2.dumps({"ProviderType": "GitHub", "ConnectionName": "trailing"})
+    assert cbor_call(fuzz_server.endpoint_url, "CreateConnection", account=ACCOUNT, body=body).status == 200
+    reply = cbor_call(fuzz_server.endpoint_url, "ListConnections", account=ACCOUNT, body=cbor2.dumps({}) + b"\xff\x00junk")
+    assert reply.status == 400 and reply.error_code() == "SerializationException", reply

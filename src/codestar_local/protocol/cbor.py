@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 
 import cbor2
 
@@ -44,10 +45,13 @@ class CborCodec:
     def decode(self, body: bytes, max_depth: int = 32) -> dict:
         if not body:
             return {}
+        fp = io.BytesIO(body)
         try:
-            value = cbor2.loads(body)
+            value = cbor2.CBORDecoder(fp).decode()
         except Exception:
             raise AwsError("SerializationException", "Unable to parse the request body as CBOR") from None
+        if fp.tell() != len(body):  # cbor2.loads would ignore bytes after the first item; JSON refuses them too
+            raise AwsError("SerializationException", "Unable to parse the request body as CBOR: bytes after the end of the map")
         if value is cbor2.undefined or value is None:
             return {}
         if type(value) is not dict or not all(type(k) is str for k in value):
