@@ -18,10 +18,9 @@ import pathlib
 import shutil
 import sys
 import tempfile
-import time
 import urllib.request
 
-from run import free_port, measure, median_run, start, stop, wait_ready
+from run import free_port, measure, median_run, report, start, stop, wait_ready
 
 HERE = pathlib.Path(__file__).resolve().parent
 KEY, SECRET, ACCOUNT = "AKIABENCHEXAMPLE0001", "bench/secret/EXAMPLEKEY", "123456789012"
@@ -116,14 +115,9 @@ def main() -> int:
             return 1
     ratio = verify["rps"] / off["rps"]
     cpu = verify["cpu_us_per_request"] - off["cpu_us_per_request"]
-    print(f"{'GetConnection':14} {'req/s':>9} {'CPU us/req':>11} {'p99':>8}  all rounds")
-    for mode, r in results.items():
-        print(f"auth {mode:9} {r['rps']:9.0f} {r['cpu_us_per_request']:11.1f} {r['p99']:>8}  {r['all_rps']}")
-    print(f"verify / off: {ratio:.3f} of the requests/s, {cpu:+.1f} us of server CPU per request")
     results["ratio_rps"] = round(ratio, 3)
-    (HERE / "results").mkdir(exist_ok=True)
-    with open(HERE / "results" / "history.jsonl", "a") as f:
-        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "bench": "auth", "args": vars(args), "results": results}) + "\n")
+    report("auth", args, results, label=lambda mode: f"auth {mode}")
+    print(f"verify / off: {ratio:.3f} of the requests/s, {cpu:+.1f} us of server CPU per request")
     return 0
 
 

@@ -11,13 +11,11 @@ request. Results are appended to bench/results/history.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import shutil
 import sys
-import time
 
-from run import GET_LUA, create_connection, free_port, measure, median_run, start, stop, wait_ready
+from run import GET_LUA, create_connection, free_port, measure, median_run, report, start, stop, wait_ready
 
 HERE = pathlib.Path(__file__).resolve().parent
 RUNNER = (
@@ -57,15 +55,10 @@ def main() -> int:
             print(f"{name}: {r['errors']} non-2xx responses: the measurement is void", file=sys.stderr)
             return 1
     stock, ours = results["stock"], results["ours"]
-    print(f"{'GetConnection':16} {'req/s':>9} {'CPU us/req':>11} {'p99':>8}  all rounds")
-    for name, r in results.items():
-        print(f"{name:16} {r['rps']:9.0f} {r['cpu_us_per_request']:11.1f} {r['p99']:>8}  {r['all_rps']}")
     ratio, cpu = ours["rps"] / stock["rps"], ours["cpu_us_per_request"] / stock["cpu_us_per_request"]
-    print(f"ours / stock: {ratio:.3f} of the requests/s, {cpu:.3f} of the CPU per request")
     results["ratio_rps"], results["ratio_cpu"] = round(ratio, 3), round(cpu, 3)
-    (HERE / "results").mkdir(exist_ok=True)
-    with open(HERE / "results" / "history.jsonl", "a") as f:
-        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "bench": "protocol", "args": vars(args), "results": results}) + "\n")
+    report("protocol", args, results)
+    print(f"ours / stock: {ratio:.3f} of the requests/s, {cpu:.3f} of the CPU per request")
     return 0
 
 

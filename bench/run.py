@@ -166,6 +166,17 @@ def median_run(runs: list[dict]) -> dict:
     return chosen
 
 
+def report(bench: str, args, results: dict, label=lambda name: name) -> None:
+    """Print one row per case of a side-by-side bench and append the run to bench/results/history.jsonl."""
+    print(f"{'GetConnection':16} {'req/s':>9} {'CPU us/req':>11} {'p99':>8}  all rounds")
+    for name, r in results.items():
+        if isinstance(r, dict) and "rps" in r:
+            print(f"{label(name):16} {r['rps']:9.0f} {r['cpu_us_per_request']:11.1f} {r['p99']:>8}  {r['all_rps']}")
+    (HERE / "results").mkdir(exist_ok=True)
+    with open(HERE / "results" / "history.jsonl", "a") as f:
+        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "bench": bench, "args": vars(args), "results": results}) + "\n")
+
+
 def create_connection(port: int, name: str) -> str:
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/",

@@ -60,6 +60,20 @@ def browser(tmp_path, monkeypatch):
         driver.quit()
 
 
+def set_up_host_in_place(browser, wait, client, host):
+    """Click the host's Set up button; console.js posts in place (no page load) and the row turns AVAILABLE."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    browser.execute_script("window.samePage = true")
+    host_row = f'tr[data-arn="{host}"]'
+    wait.until(lambda d: click(d, f"{host_row} form[action$='/hosts/setup'] button"))
+    wait.until(lambda d: status(d, host_row) == "AVAILABLE")
+    wait.until(EC.visibility_of_element_located((By.ID, "toast")))
+    assert "is set up" in browser.find_element(By.ID, "toast").text
+    assert browser.execute_script("return window.samePage") is True
+    assert client.get_host(HostArn=host)["Status"] == "AVAILABLE"
+
 def status(driver, selector: str):
     """A row's data-status, read in one script call (the row may be replaced at any moment)."""
     return driver.execute_script("var r = document.querySelector(arguments[0]); return r && r.dataset.status;", selector)
@@ -119,14 +133,7 @@ def test_handshake_and_host_setup_by_clicking(server, account, browser, tmp_path
     assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionStatus"] == "AVAILABLE"
 
     # Set up the host: the script posts in place and refreshes the list.
-    browser.execute_script("window.samePage = true")
-    host_row = f'tr[data-arn="{host}"]'
-    wait.until(lambda d: click(d, f"{host_row} form[action$='/hosts/setup'] button"))
-    wait.until(lambda d: status(d, host_row) == "AVAILABLE")
-    wait.until(EC.visibility_of_element_located((By.ID, "toast")))
-    assert "is set up" in browser.find_element(By.ID, "toast").text
-    assert browser.execute_script("return window.samePage") is True
-    assert client.get_host(HostArn=host)["Status"] == "AVAILABLE"
+    set_up_host_in_place(browser, wait, client, host)
 
     # Live refresh: a connection created by an SDK appears without a reload.
     late = client.create_connection(ConnectionName="late", ProviderType="Bitbucket")["ConnectionArn"]
@@ -261,14 +268,7 @@ def test_login_handshake_and_logout_by_clicking(guarded, account, browser, tmp_p
     wait.until(lambda d: status(d, row) == "AVAILABLE")
     assert client.get_connection(ConnectionArn=arn)["Connection"]["ConnectionStatus"] == "AVAILABLE"
     # The script's in-place post sends the token too.
-    browser.execute_script("window.samePage = true")
-    host_row = f'tr[data-arn="{host}"]'
-    wait.until(lambda d: click(d, f"{host_row} form[action$='/hosts/setup'] button"))
-    wait.until(lambda d: status(d, host_row) == "AVAILABLE")
-    wait.until(EC.visibility_of_element_located((By.ID, "toast")))
-    assert "is set up" in browser.find_element(By.ID, "toast").text
-    assert browser.execute_script("return window.samePage") is True
-    assert client.get_host(HostArn=host)["Status"] == "AVAILABLE"
+    set_up_host_in_place(browser, wait, client, host)
     # The live refresh (data.json with the cookie) keeps working.
     late = client.create_connection(ConnectionName="late", ProviderType="Bitbucket")["ConnectionArn"]
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-arn="{late}"]')))
