@@ -45,7 +45,13 @@ def parse(text: str, source: str = "credentials") -> dict[str, Key]:
     parser = configparser.ConfigParser(interpolation=None, default_section="\0none")
     try:
         parser.read_string(text, source=source)
-    except configparser.Error as e:
+    except configparser.MissingSectionHeaderError as e:
+        # configparser's own messages quote the offending line, which may hold a secret: give line numbers only.
+        raise CredentialsError(f"{source}: line {e.lineno} comes before any [section]") from None
+    except configparser.ParsingError as e:
+        lines = ", ".join(str(n) for n, _ in e.errors)
+        raise CredentialsError(f"{source}: line {lines} is not 'name = value' or a [section]") from None
+    except configparser.Error as e:  # duplicate sections or options: the message names them, no values
         raise CredentialsError(f"{source}: {e}") from None
     keys: dict[str, Key] = {}
     for profile in parser.sections():

@@ -407,6 +407,11 @@ def test_serve_refuses_bad_credentials(tmp_path):
     bad.write_text("[a]\naws_access_key_id = AKIA1\naws_secret_access_key = s\naws_account_id = 12\n")
     done = subprocess.run([*cli, "--credentials", str(bad)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "aws_account_id must be 12 digits" in done.stderr, done.stderr
+    # configparser quotes a bad line; the secret on it must not reach the terminal or the logs.
+    bad.write_text("[a]\naws_access_key_id = AKIA1\naws_secret_access_key wJalrXUtnFEMI-not-shown\n")
+    done = subprocess.run([*cli, "--credentials", str(bad)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "line 3 is not 'name = value'" in done.stderr, done.stderr
+    assert "not-shown" not in done.stderr
     done = subprocess.run([*cli, "--credentials", str(tmp_path / "missing")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "cannot read the credentials file" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
