@@ -193,6 +193,15 @@ class App:
             return
         if kind != "http":
             return
+        # ASGI header names are already lower-case.
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        hosts = self._hosts
+        if hosts is not None and not hosts.allows(headers.get("host")):
+            refused_headers, body = hosts.refusal(headers.get("host", ""))
+            refused_headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": 403, "headers": refused_headers})
+            await send({"type": "http.response.body", "body": body})
+            return  # before the body is read
         control = scope["path"].startswith(CONTROL_PREFIX)
         limit = self.config.max_control_body if control else self.config.max_body
         chunks = []
@@ -212,15 +221,6 @@ class App:
                     chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        # ASGI header names are already lower-case.
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        hosts = self._hosts
-        if hosts is not None and not hosts.allows(headers.get("host")):
-            refused_headers, body = hosts.refusal(headers.get("host", ""))
-            refused_headers.append((b"content-length", str(len(body)).encode()))
-            await send({"type": "http.response.start", "status": 403, "headers": refused_headers})
-            await send({"type": "http.response.body", "body": body})
-            return
         cors = self._cors
         if cors is not None and scope["method"] == "OPTIONS":
             # A preflight from an allowed origin is answered here; it never reaches the AWS or control path.

@@ -134,18 +134,20 @@ class _SignedHeaders(dict):
 
 
 class _Received:
-    """The request as received, in the attributes botocore's signer reads. Header names are lower-case, so
-    botocore hashes the body itself rather than trusting an X-Amz-Content-SHA256 header."""
+    """The request as received, in the attributes botocore's signer reads, and the headers the client signed.
+    Header names are lower-case, so botocore hashes the body itself rather than trusting an X-Amz-Content-SHA256
+    header."""
 
-    __slots__ = ("method", "url", "headers", "body", "context", "params")
+    __slots__ = ("method", "url", "headers", "body", "context", "params", "headers_signed")
 
-    def __init__(self, method, url, headers, body, amz_date):
+    def __init__(self, method, url, body, amz_date, headers_signed):
         self.method = method
         self.url = url
-        self.headers = headers
+        self.headers = {}
         self.body = body
         self.context = {"timestamp": amz_date}
         self.params = None
+        self.headers_signed = headers_signed
 
 
 def _signer_classes():
@@ -212,10 +214,6 @@ def _signer_classes():
         pass
 
     return Header, Query
-
-
-class _ReceivedSigned(_Received):
-    __slots__ = ("headers_signed",)
 
 
 class Verifier:
@@ -292,9 +290,8 @@ class Verifier:
         except KeyError:
             raise AwsError("InvalidSignatureException", MISMATCH) from None
         host = signed["host"]
-        received = _ReceivedSigned(req.method, f"http://{host}{req.path}?{query}" if query else f"http://{host}{req.path}",
-                                   {}, req.body, amz_date)
-        received.headers_signed = signed
+        received = _Received(req.method, f"http://{host}{req.path}?{query}" if query else f"http://{host}{req.path}",
+                             req.body, amz_date, signed)
         if kind == "q":
             sha = headers.get("x-amz-content-sha256")
             if sha is not None:
