@@ -13,6 +13,7 @@ import calendar
 import hashlib
 import hmac
 import logging
+import operator
 import re
 import time
 import urllib.parse
@@ -134,20 +135,24 @@ class _SignedHeaders(dict):
 
 
 class _Received:
-    """The request as received, in the attributes botocore's signer reads, and the headers the client signed.
-    Header names are lower-case, so botocore hashes the body itself rather than trusting an X-Amz-Content-SHA256
-    header."""
+    """The request as received, in the attributes botocore's signer reads, and the values of the headers the
+    client signed (in the order of scope.names)."""
 
-    __slots__ = ("method", "url", "headers", "body", "context", "params", "headers_signed")
+    __slots__ = ("method", "url", "query", "headers", "body", "context", "scope", "values")
+    params = None  # botocore reads the query from the URL
 
-    def __init__(self, method, url, body, amz_date, headers_signed):
+    def __init__(self, method, url, query, body, amz_date, scope, values, headers):
         self.method = method
         self.url = url
-        self.headers = {}
+        self.query = query
+        self.headers = headers
         self.body = body
         self.context = {"timestamp": amz_date}
-        self.params = None
-        self.headers_signed = headers_signed
+        self.scope = scope
+        self.values = values
+
+    def signed(self) -> _SignedHeaders:
+        return _SignedHeaders(zip(self.scope.names, self.values))
 
 
 def _signer_classes():
@@ -164,34 +169,48 @@ def _signer_classes():
             k = self._sign(k, region)
             k = self._sign(k, service)
             self.signing_key = self._sign(k, "aws4_request")
-            self._names: dict = {}
+            # botocore's last step, _sign(signing_key, string_to_sign), is HMAC-SHA256 keyed with signing_key:
+            # keep that keyed state and copy it per request rather than re-key OpenSSL's HMAC each time.
+            self._keyed = hmac.new(self.signing_key, digestmod=hashlib.sha256)
             self._paths: dict = {}
-            self._headers: dict = {}
+            self._queries: dict = {}
             self._scope = None
 
         def headers_to_sign(self, request):
-            return request.headers_signed
+            return request  # canonical_headers and signed_headers below read its scope and values
 
         def signature(self, string_to_sign, request):
-            return self._sign(self.signing_key, string_to_sign, hex=True)
+            h = self._keyed.copy()
+            h.update(string_to_sign.encode("utf-8"))
+            return h.hexdigest()
 
-        # Pure functions of what repeats across this scope's requests (header names, path, scope), remembered
+        # Pure functions of what repeats across requests (header names and values, path, scope), remembered
         # from botocore's own answer.
-        def signed_headers(self, headers_to_sign):
-            names = tuple(headers_to_sign)
-            found = self._names.get(names)
+        def signed_headers(self, received):
+            scope = received.scope
+            if scope.signed_text is None:
+                scope.signed_text = super().signed_headers(received.signed())
+            return scope.signed_text
+
+        def canonical_headers(self, received):
+            # Requests of one client within one second sign the same header values (X-Amz-Date has seconds).
+            memo = received.scope.canonical
+            found = memo.get(received.values)
             if found is None:
-                found = self._names[names] = super().signed_headers(headers_to_sign)
+                if len(memo) >= 256:
+                    memo.clear()
+                found = memo[received.values] = super().canonical_headers(received.signed())
             return found
 
-        def canonical_headers(self, headers_to_sign):
-            # Requests of one client within one second sign the same header values (X-Amz-Date has seconds).
-            values = tuple(headers_to_sign.items())
-            found = self._headers.get(values)
+        def canonical_query_string(self, received):
+            query = received.query
+            if not query:
+                return ""  # botocore's answer for a URL without a query
+            found = self._queries.get(query)
             if found is None:
-                if len(self._headers) >= 256:
-                    self._headers.clear()
-                found = self._headers[values] = super().canonical_headers(headers_to_sign)
+                if len(self._queries) >= 256:
+                    self._queries.clear()
+                found = self._queries[query] = super().canonical_query_string(received)
             return found
 
         def _normalize_url_path(self, path):
@@ -223,7 +242,7 @@ class Verifier:
         self.keyring = keyring
         self._header_signer, self._query_signer = _signer_classes()
         self._signers: dict = {}
-        self._scopes: dict = {}  # Authorization text before "Signature=" -> (key id, date, region, service, names)
+        self._scopes: dict = {}  # Authorization text before "Signature=" -> _Scope
         self._dates: dict = {}  # X-Amz-Date -> epoch seconds
 
     def _signer(self, kind, key, date, region, service):
@@ -246,7 +265,7 @@ class Verifier:
             scope = self._scopes.get(head)
             if scope is None:
                 credential, signed_names, _ = _header_fields(auth)
-                scope = self._scope(credential, signed_names)
+                scope = _scope(credential, signed_names)
                 if len(self._scopes) >= 4096:
                     self._scopes.clear()
                 self._scopes[head] = scope
@@ -262,60 +281,57 @@ class Verifier:
             query, expires, kind = req.query, None, "h"
         elif "X-Amz-Signature=" in req.query or "X-Amz-Credential=" in req.query:
             credential, signed_names, signature, amz_date, expires, query, token = _query_fields(req.query)
-            scope = self._scope(credential, signed_names)
+            scope = _scope(credential, signed_names)
             kind = "q"
         else:
             raise AwsError("MissingAuthenticationTokenException", "Missing Authentication Token")
-        access_key, date, region, scope_service, signed_names = scope
-        key = self.keyring.get(access_key)
-        if key is None:
+        key = self.keyring.get(scope.access_key)
+        if key is None or token != key.token:
             raise AwsError("UnrecognizedClientException", INVALID_TOKEN)
-        if token != key.token:
-            raise AwsError("UnrecognizedClientException", INVALID_TOKEN)
-        if scope_service != service.signing_name:
-            check_scope(Caller(key.account, region, access_key, scope_service), service)
+        if key is not scope.key:  # first use of this scope, or the credentials file was reloaded
+            scope.signer = self._signer(kind, key, scope.date, scope.region, scope.service)
+            scope.caller = Caller(key.account, scope.region, scope.access_key, scope.service)
+            scope.key = key
+        if scope.service != service.signing_name:
+            check_scope(scope.caller, service)
         signed_at = self._dates.get(amz_date)
         if signed_at is None:
             signed_at = self._date(amz_date)
-        if date != amz_date[:8]:
+        if scope.date != amz_date[:8]:
             raise AwsError(
                 "InvalidSignatureException",
                 f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
-                f"'{date[:16]}' != '{amz_date[:8]}', from '{amz_date}'.",
+                f"'{scope.date[:16]}' != '{amz_date[:8]}', from '{amz_date}'.",
             )
         if expires is not None or not -SKEW <= now - signed_at <= SKEW:
             _check_clock(amz_date, signed_at, now, expires)
         try:
-            signed = _SignedHeaders({name: headers[name] for name in signed_names})
+            values = scope.pick(headers)
         except KeyError:
             raise AwsError("InvalidSignatureException", MISMATCH) from None
-        host = signed["host"]
-        received = _Received(req.method, f"http://{host}{req.path}?{query}" if query else f"http://{host}{req.path}",
-                             req.body, amz_date, signed)
         if kind == "q":
             sha = headers.get("x-amz-content-sha256")
             if sha is not None:
                 # A presigned request signs its payload only through this header (else UNSIGNED-PAYLOAD): hold the body to it.
                 if sha != hashlib.sha256(req.body).hexdigest():
                     raise AwsError("InvalidSignatureException", MISMATCH)
-                received.headers = {"X-Amz-Content-SHA256": sha}
-        signer = self._signer(kind, key, date, region, scope_service)
+                payload = {"X-Amz-Content-SHA256": sha}
+            else:
+                payload = {}
+        else:
+            # The payload line is the hash of the body as received, whatever the client's headers say.
+            payload = {"X-Amz-Content-SHA256": hashlib.sha256(req.body).hexdigest()}
+        host = values[scope.host]
+        received = _Received(req.method, f"http://{host}{req.path}?{query}" if query else f"http://{host}{req.path}",
+                             query, req.body, amz_date, scope, values, payload)
+        signer = scope.signer
         canonical = signer.canonical_request(received)
         expected = signer.signature(signer.string_to_sign(received, canonical), received)
         if not hmac.compare_digest(expected, signature):
             shown = canonical.replace(token, "<session token>") if token else canonical
-            log.info("signature mismatch for key %s; the canonical request should have been:\n%s", access_key, shown)
+            log.info("signature mismatch for key %s; the canonical request should have been:\n%s", scope.access_key, shown)
             raise AwsError("InvalidSignatureException", MISMATCH)
-        return Caller(key.account, region, access_key, scope_service)
-
-    @staticmethod
-    def _scope(credential: str, signed_names) -> tuple:
-        parts = credential.split("/")
-        if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0] or not _REGION.fullmatch(parts[2]):
-            raise AwsError("IncompleteSignatureException", f"Credential should be scoped to a valid region. Credential={credential[:128]}")
-        if "host" not in signed_names:
-            raise AwsError("InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
-        return parts[0], parts[1], parts[2], parts[3], tuple(signed_names)
+        return scope.caller
 
     def _date(self, amz_date: str) -> float:
         if not _DATE.fullmatch(amz_date):
@@ -328,6 +344,30 @@ class Verifier:
         value = self._dates[amz_date] = _epoch(amz_date)
         return value
 
+
+
+class _Scope:
+    """What the Authorization text before "Signature=" names and, once its key is known, its signer and Caller."""
+
+    __slots__ = ("access_key", "date", "region", "service", "names", "pick", "host", "key", "signer", "caller",
+                 "signed_text", "canonical")
+
+    def __init__(self, access_key, date, region, service, names: tuple):
+        self.access_key, self.date, self.region, self.service, self.names = access_key, date, region, service, names
+        # names -> their values in a request's headers, as a tuple (KeyError when one is missing)
+        self.pick = operator.itemgetter(*names) if len(names) > 1 else (lambda headers: (headers[names[0]],))
+        self.host = names.index("host")
+        self.key = self.signer = self.caller = self.signed_text = None
+        self.canonical: dict = {}  # header values -> botocore's canonical headers
+
+
+def _scope(credential: str, signed_names) -> _Scope:
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not parts[0] or not _REGION.fullmatch(parts[2]):
+        raise AwsError("IncompleteSignatureException", f"Credential should be scoped to a valid region. Credential={credential[:128]}")
+    if "host" not in signed_names:
+        raise AwsError("InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+    return _Scope(parts[0], parts[1], parts[2], parts[3], tuple(signed_names))
 
 def _header_fields(auth: str) -> tuple[str, list, str]:
     if not auth.startswith("AWS4-HMAC-SHA256 "):

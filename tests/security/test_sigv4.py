@@ -25,6 +25,8 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from real_clients import SERVICE_ERROR, clean_env, cli_v2, find_node, run_js
 from servers import ROOT, Server
 
@@ -303,6 +305,42 @@ def test_presigned_query_form(verified):
     assert status == 400 and json.loads(body)["message"].startswith(f"Signature expired: {stamp(old)}")
     path, headers = presigned(key=("AKIANOSUCHKEY0000000", "x"))
     assert send(verified, "POST", path, headers)[0] == 403
+
+
+# -- botocore as the oracle -------------------------------------------------------------------------------------------
+
+AUTH_ERRORS = ("InvalidSignatureException", "UnrecognizedClientException", "IncompleteSignatureException",
+               "MissingAuthenticationTokenException")
+_VALUE = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=24)
+_QUERY_TEXT = st.text(alphabet="abzAZ09-_.~%2F+=", max_size=6)
+
+
+@settings(max_examples=settings().max_examples * 8)
+@given(
+    key=st.sampled_from([NAMED, (PLAIN[0], "secret")]),
+    extra=st.dictionaries(st.sampled_from(["X-Amz-Meta-One", "X-Custom-Two", "X-Amz-Client-Context"]), _VALUE, max_size=2),
+    query=st.lists(st.tuples(_QUERY_TEXT.filter(bool), _QUERY_TEXT), max_size=3),
+    body=st.binary(max_size=48) | st.just(b"{}"),
+    repeats=st.integers(1, 2),
+)
+def test_botocore_signatures_verify_and_forgeries_do_not(verified, key, extra, query, body, repeats):
+    """Whatever botocore signs (extra signed headers with inner spaces, raw query strings, any body) verifies, again
+    when the same request repeats; the same request with one signature digit changed does not. The verifier's
+    remembered pieces (scope, header and query canonicalisation, keyed HMAC) must give botocore's answer each time."""
+    target, content_type = TARGETS["codestar-connections"]
+    url = f"{verified.endpoint_url}/" + ("?" + "&".join(f"{k}={v}" for k, v in query) if query else "")
+    hdrs = {"Content-Type": content_type, "X-Amz-Target": f"{target}.ListConnections", **extra}
+    request = AWSRequest(method="POST", url=url, data=body, headers=hdrs)
+    SigV4Auth(Credentials(key[0], key[1]), "codestar-connections", "us-east-1").add_auth(request)
+    path = url[len(verified.endpoint_url):]
+    headers = dict(request.headers.items())
+    for _ in range(repeats):
+        status, h, raw = send(verified, "POST", path, headers, body)
+        assert h.get("x-amzn-errortype") not in AUTH_ERRORS, (status, raw, headers)
+    auth = headers["Authorization"]
+    forged = dict(headers, Authorization=auth[:-1] + ("0" if auth[-1] != "0" else "1"))
+    status, h, raw = send(verified, "POST", path, forged, body)
+    assert (status, h.get("x-amzn-errortype")) == (400, "InvalidSignatureException"), raw
 
 
 # -- the captured wire vectors ----------------------------------------------------------------------------------------
