@@ -16,10 +16,11 @@ import secrets
 import sys
 import urllib.error
 import urllib.request
-import uuid
 
+from ..gitsync import attempts
+from ..gitsync.attempts import DEFAULT_SYNC_SECONDS
 from ..services.connections import REPOSITORY_LINK
-from ..services.sync import DEFAULT_SYNC_SECONDS, SYNC_CONFIGURATION, blocker_view, config_key
+from ..services.sync import SYNC_CONFIGURATION, blocker_view, config_key
 
 LINK_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 ACCOUNT = re.compile(r"[0-9]{12}")
@@ -54,17 +55,6 @@ def _text(body: dict, key: str, default=None, limit: int = MAX_TEXT, pattern=Non
     return value
 
 
-def _ctx(app, tx, account: str, region: str, arn_service: str = "codeconnections"):
-    from ..app import Ctx
-
-    service = next(s for s in app.services.values() if s.arn_service == arn_service)
-    return Ctx(app, service, None, account, region, tx, app.clock(), str(uuid.uuid4()))
-
-
-def _provider(app):
-    return app.providers["codeconnections"]
-
-
 def push(api, req):
     from . import ControlError, json_response
 
@@ -95,9 +85,12 @@ def push(api, req):
         if not found:
             raise ControlError(404, "NotFound", f"Repository link {link_id} does not exist")
         link = found[0]
-        arn_service = link.id.split(":")[2]
-        ctx = _ctx(app, tx, link.account, link.region, arn_service)
-        summary = _provider(app).record_push(ctx, link, branch, sha, outcome, reason, float(duration), files)
+        ctx = attempts.context(app, tx, link)
+
+        def judge(config):
+            return attempts.Verdict(outcome, reason, relevant=attempts.relevant(config.data, files))
+
+        summary = attempts.record_push(ctx, link, branch, sha, judge, float(duration), outcome, reason)
     return json_response(200, summary)
 
 
@@ -119,8 +112,7 @@ def blocker(api, req):
         config = tx.get(SYNC_CONFIGURATION, config_key(account, region, sync_type, resource))
         if config is None:
             raise ControlError(404, "NotFound", f"No {sync_type} sync configuration for resource {resource} in {account}/{region}")
-        ctx = _ctx(app, tx, account, region)
-        data = _provider(app).add_blocker(ctx, config, reason, ctx.now, [{"Key": "Source", "Value": "control API"}])
+        data = attempts.add_blocker(tx, config, reason, app.clock(), [{"Key": "Source", "Value": "control API"}])
     return json_response(200, {"ResourceName": resource, "ParentResourceName": data["ParentResourceName"], "SyncBlocker": blocker_view(data)})
 
 

@@ -4,9 +4,10 @@
 connection endpoints, one store). Rules and their sources: docs/GITSYNC.md,
 docs/BEHAVIOUR.md and ../shared/FACTS.md §1.7-1.8, §2, §5.
 
-A sync is started by the control API (`record_push`). Nothing is written after
-the push: each attempt stores its planned events with their times and a read
-shows the events that are due, so it also works with several server processes.
+A sync starts when a commit lands: a `git push` to the emulator's remote or the
+control API's simulated push; gitsync/ records its attempts and blockers. Each
+attempt stores its planned events with their times and a read shows the events
+that are due, so it also works with several server processes.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ LINK_QUOTA = 100  # per account and region (FACTS 2.2)
 STACK_SYNC_QUOTA = 100  # CFN_STACK_SYNC configurations per account and region
 PER_LINK_QUOTA = 100
 PER_BRANCH_QUOTA = 50  # per repository link and branch
-BLOCKERS_KEPT = 50  # resolved blockers beyond this are dropped, oldest first
 # Git sync providers (FACTS 5.7); AzureDevOps connections exist but do not sync.
 GIT_SYNC_PROVIDERS = ("Bitbucket", "GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged")
 ARN_SERVICES = ("codestar-connections", "codeconnections")
-DEFAULT_SYNC_SECONDS = 0.6
 OPTIONAL_SETTINGS = ("PublishDeploymentStatus", "TriggerResourceUpdateOn", "PullRequestComment")
 LINK_FIELDS = ("ConnectionArn", "EncryptionKeyArn", "OwnerId", "ProviderType", "RepositoryLinkArn", "RepositoryLinkId", "RepositoryName")
 CONFIG_FIELDS = ("Branch", "ConfigFile", "OwnerId", "ProviderType", "RepositoryLinkId", "RepositoryName", "ResourceName", "RoleArn", "SyncType")
@@ -77,36 +76,6 @@ def attempt_state(d: dict, now: float) -> tuple[str | None, list]:
 
 def in_flight(items, now: float) -> bool:
     return any(i.data["Ends"] > now for i in items)
-
-
-def prune(tx, kind: str, items, now: float) -> None:
-    """Drop finished attempts that can no longer be the latest or the latest successful one."""
-    if not items:
-        return
-    keep = {items[-1].id}
-    succeeded = [i for i in items if i.data["Ends"] <= now and i.data["Outcome"] == "SUCCEEDED"]
-    if succeeded:
-        keep.add(succeeded[-1].id)
-    for i in items:
-        if i.id not in keep and i.data["Ends"] <= now:
-            tx.delete(kind, i.id)
-
-
-def event(time: float, type_: str, text: str, external_id: str | None = None, status: str | None = None) -> dict:
-    e = {"Time": time, "Type": type_, "Event": text}
-    if external_id:
-        e["ExternalId"] = external_id
-    if status:
-        e["Status"] = status
-    return e
-
-
-def relevant(config: dict, changed_files) -> bool:
-    """FILE_CHANGE configurations sync only when a file of their directory changed."""
-    if changed_files is None or config.get("TriggerResourceUpdateOn") != "FILE_CHANGE":
-        return True
-    folder = posixpath.dirname(config["ConfigFile"])
-    return any(f == config["ConfigFile"] or not folder or f.startswith(folder + "/") for f in changed_files)
 
 
 class SyncMixin:
@@ -397,126 +366,3 @@ class SyncMixin:
         d.update(Status="RESOLVED", ResolvedReason=p["ResolvedReason"], ResolvedAt=ctx.now)
         ctx.tx.update(blocker)
         return {"ResourceName": d["ResourceName"], "ParentResourceName": d["ParentResourceName"], "SyncBlocker": blocker_view(d)}
-
-    def add_blocker(self, ctx, config, reason: str, created_at: float, contexts: list) -> dict:
-        """An ACTIVE automated blocker on a resource (a failed deployment, or the control API)."""
-        d = config.data
-        data = {
-            "Id": str(uuid.uuid4()),
-            "Type": "AUTOMATED",
-            "Status": "ACTIVE",
-            "CreatedReason": reason,
-            "CreatedAt": created_at,
-            "Contexts": contexts,
-            "ResourceName": d["ResourceName"],
-            "ParentResourceName": d["ResourceName"],
-            "SyncType": d["SyncType"],
-        }
-        ctx.tx.insert(SYNC_BLOCKER, data["Id"], config.account, config.region, data, parent=config.id)
-        resolved = [b for b in ctx.tx.list(SYNC_BLOCKER, config.account, parent=config.id) if b.data["Status"] == "RESOLVED"]
-        for old in resolved[: max(0, len(resolved) - BLOCKERS_KEPT)]:
-            ctx.tx.delete(SYNC_BLOCKER, old.id)
-        return data
-
-    # -- a commit lands (control API) --------------------------------------
-    def record_push(self, ctx, link, branch: str, sha: str, outcome: str, reason: str | None,
-                    duration: float = DEFAULT_SYNC_SECONDS, changed_files=None) -> dict:
-        """What Git sync does when `sha` lands on `branch` of the linked repository.
-
-        ctx.account/ctx.region are the link's. Returns a summary for the control API.
-        """
-        now = ctx.now
-        ld = link.data
-        link_id = ld["RepositoryLinkId"]
-        configs = [c for c in ctx.tx.list(SYNC_CONFIGURATION, ctx.account, parent=link_id) if c.data["Branch"] == branch]
-        summary = {"RepositoryLinkId": link_id, "Branch": branch, "CommitId": sha, "AccountId": ctx.account,
-                   "Region": ctx.region, "RepositorySyncs": [], "Resources": []}
-        connection = ctx.tx.get(CONNECTION, ld["ConnectionArn"])
-        for sync_type in sorted({c.data["SyncType"] for c in configs}):
-            group = [c for c in configs if c.data["SyncType"] == sync_type]
-            repo_attempts = [
-                a for a in ctx.tx.list(REPOSITORY_SYNC_ATTEMPT, ctx.account, parent=link_id)
-                if a.data["Branch"] == branch and a.data["SyncType"] == sync_type
-            ]
-            resource_attempts = {c.id: ctx.tx.list(RESOURCE_SYNC_ATTEMPT, ctx.account, parent=c.id) for c in group}
-            # A sync waits for the previous one of the same branch or resource (QUEUED).
-            start = max([now] + [a.data["Ends"] for a in repo_attempts] + [a.data["Ends"] for v in resource_attempts.values() for a in v])
-            ends = start + duration
-            step = start + duration / 3
-            short = sha[:7]
-            repo_events = []
-            if start > now:
-                repo_events.append(event(now, "QUEUED", f"Commit {short} queued behind the running sync of branch {branch}", sha, "QUEUED"))
-            repo_events.append(event(start, "INITIATED", f"Commit {short} detected on branch {branch}; repository sync initiated", sha, "INITIATED"))
-            repo_events.append(event(step, "IN_PROGRESS", f"Reading the deployment files of branch {branch} at {short}", sha, "IN_PROGRESS"))
-            repo_outcome = outcome
-            resources = []
-            if connection is None or connection.account != ctx.account:
-                # The connection was deleted: Git sync can no longer read the repository.
-                repo_outcome = "FAILED"
-                text = f"Connection {ld['ConnectionArn']} does not exist; the repository cannot be read"
-                repo_events.append(event(ends, "FAILED", text, sha, "FAILED"))
-                resources = [{"ResourceName": c.data["ResourceName"], "Status": "NOT_SYNCED", "Reason": text} for c in group]
-            else:
-                for c in group:
-                    resources.append(self._sync_resource(ctx, c, ld, sha, outcome, reason, start, duration,
-                                                         resource_attempts[c.id], changed_files, repo_events))
-                if outcome == "FAILED":
-                    repo_events.append(event(ends, "FAILED", reason or f"Sync of commit {short} failed", sha, "FAILED"))
-                else:
-                    repo_events.append(event(ends, "SUCCEEDED", f"Branch {branch} synced at commit {short}", sha, "SUCCEEDED"))
-            data = {"RepositoryLinkId": link_id, "Branch": branch, "SyncType": sync_type, "CommitId": sha,
-                    "StartedAt": now, "Ends": ends, "Outcome": repo_outcome, "Events": sorted(repo_events, key=lambda e: e["Time"])}
-            ctx.tx.insert(REPOSITORY_SYNC_ATTEMPT, str(uuid.uuid4()), ctx.account, ctx.region, data, parent=link_id)
-            prune(ctx.tx, REPOSITORY_SYNC_ATTEMPT, repo_attempts, now)
-            summary["RepositorySyncs"].append({"SyncType": sync_type, "Outcome": repo_outcome, "StartsAt": start, "EndsAt": ends})
-            summary["Resources"].extend(resources)
-        return summary
-
-    def _sync_resource(self, ctx, config, ld, sha, outcome, reason, start, duration, attempts, changed_files, repo_events) -> dict:
-        d = config.data
-        name = d["ResourceName"]
-        if not relevant(d, changed_files):
-            return {"ResourceName": name, "Status": "SKIPPED", "Reason": "TriggerResourceUpdateOn is FILE_CHANGE and no file of the resource changed"}
-        revision = {
-            "Branch": d["Branch"],
-            "Directory": posixpath.dirname(d["ConfigFile"]),
-            "OwnerId": ld["OwnerId"],
-            "RepositoryName": ld["RepositoryName"],
-            "ProviderType": ld["ProviderType"],
-            "Sha": sha,
-        }
-        d["DesiredState"] = revision
-        ctx.tx.update(config)
-        active = [b for b in ctx.tx.list(SYNC_BLOCKER, ctx.account, parent=config.id) if b.data["Status"] == "ACTIVE"]
-        if active:
-            # The commit is recorded (DesiredState) but the resource stays where it is.
-            blocker_id = active[-1].data["Id"]
-            repo_events.append(event(start + duration / 3, "BLOCKED", f"Sync of {name} skipped: sync blocker {blocker_id} is active", blocker_id))
-            return {"ResourceName": name, "Status": "BLOCKED", "BlockerId": blocker_id}
-        succeeded = [a for a in attempts if a.data["Outcome"] == "SUCCEEDED"]
-        initial = succeeded[-1].data["TargetRevision"] if succeeded else revision
-        ends = start + duration
-        deployment = f"git-sync-{uuid.uuid4().hex[:12]}"
-        events = [
-            event(start, "INITIATED", f"Sync of stack {name} to commit {sha[:7]} initiated", sha, "INITIATED"),
-            event(start + duration / 3, "IN_PROGRESS", f"Deploying stack {name} from {d['ConfigFile']}", deployment, "IN_PROGRESS"),
-        ]
-        if outcome == "FAILED":
-            text = reason or f"Deployment of stack {name} failed for commit {sha[:7]}"
-            events.append(event(ends, "FAILED", text, deployment, "FAILED"))
-        else:
-            events.append(event(ends, "SUCCEEDED", f"Stack {name} is in sync with commit {sha[:7]}", deployment, "SUCCEEDED"))
-        if d.get("PublishDeploymentStatus") == "ENABLED":
-            events.append(event(ends, "DEPLOYMENT_STATUS_PUBLISHED", f"Deployment status published to {ld['ProviderType']} for commit {sha[:7]}", sha))
-        data = {"ResourceName": name, "SyncType": d["SyncType"], "Target": name, "CommitId": sha, "StartedAt": start,
-                "Ends": ends, "Outcome": outcome, "InitialRevision": initial, "TargetRevision": revision, "Events": events}
-        ctx.tx.insert(RESOURCE_SYNC_ATTEMPT, str(uuid.uuid4()), ctx.account, ctx.region, data, parent=config.id)
-        prune(ctx.tx, RESOURCE_SYNC_ATTEMPT, attempts, ctx.now)
-        out = {"ResourceName": name, "Status": "INITIATED"}
-        if outcome == "FAILED":
-            # A failed deployment stops Git sync on the resource until the blocker is resolved.
-            contexts = [{"Key": "CommitId", "Value": sha}, {"Key": "Branch", "Value": d["Branch"]}, {"Key": "DeploymentId", "Value": deployment}]
-            blocker = self.add_blocker(ctx, config, text, ends, contexts)
-            out["BlockerId"] = blocker["Id"]
-        return out
