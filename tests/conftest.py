@@ -21,9 +21,26 @@ except ModuleNotFoundError as e:  # a venv without the test extras (tests/compat
         raise
 
 
+# The suites that run whole on each store: the session server is then a SQLite file, then a PostgreSQL database.
+STORE_SUITES = ("api", "codestar")
+
+
 @pytest.fixture(scope="session")
-def server():
-    s = Server()
+def store(request) -> str:
+    return getattr(request, "param", "memory")
+
+
+@pytest.fixture(scope="session")
+def server(store, tmp_path_factory):
+    if store == "postgres":
+        from pg import fresh_database
+
+        with fresh_database() as url:
+            s = Server(state=url)
+            yield s
+            s.stop()
+        return
+    s = Server(state=str(tmp_path_factory.mktemp("state") / "state.db") if store == "sqlite" else "memory")
     yield s
     s.stop()
 
@@ -64,7 +81,10 @@ def pytest_addoption(parser):
 
 
 def pytest_generate_tests(metafunc):
-    if "target" not in metafunc.fixturenames or "server" in metafunc.fixturenames:
+    names = metafunc.fixturenames
+    if ("server" in names or "target" in names) and metafunc.definition.path.parent.name in STORE_SUITES:
+        metafunc.parametrize("store", ["sqlite", "postgres"], indirect=True, scope="session")
+    if "target" not in names or "server" in names:
         return
     chosen = metafunc.config.getoption("--target")
     if chosen is None:
@@ -84,7 +104,7 @@ class MockTarget:
 
 
 @pytest.fixture
-def target(request):
+def target(request, store):
     if getattr(request, "param", "server") == "server":
         yield request.getfixturevalue("server")
         return

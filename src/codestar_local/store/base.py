@@ -53,15 +53,23 @@ class Tx(Protocol):
     def is_retired(self, id: str) -> bool: ...
 
 
+class Conflict(Exception):
+    """A write transaction lost to a concurrent one (serialization failure, deadlock); running it again may work."""
+
+
 class Store:
     """Base class: subclasses implement read()/write() yielding a Tx."""
 
     url: str = ""
+    # True when transactions wait on a network database: the ASGI app then runs requests on a thread pool.
+    blocking: bool = False
+    size: int = 1  # transactions the store can run at once
 
     def read(self) -> contextlib.AbstractContextManager[Tx]:
         raise NotImplementedError
 
-    def write(self) -> contextlib.AbstractContextManager[Tx]:
+    def write(self, account: str | None = None) -> contextlib.AbstractContextManager[Tx]:
+        """A write transaction for one account's rules, or (None) for every account's."""
         raise NotImplementedError
 
     # Whole-state operations for the control API and snapshots.

@@ -1,55 +1,132 @@
-"""PostgreSQL store (psycopg 3): one shared state for many server processes and replicas.
+"""PostgreSQL store (psycopg 3 and psycopg_pool): one shared state for many server processes and replicas.
 
-Write transactions take one transaction-scoped advisory lock first, so the
-check-then-write rules of the providers (quotas, uniqueness, references) hold
-across replicas exactly as SQLite's BEGIN IMMEDIATE makes them hold across
-workers. Reads run as single autocommit statements.
+The providers' check-then-write rules (quotas, uniqueness, references) are per account, so writers are serialized
+per account: each write transaction first locks its account's row in `accounts` (SELECT ... FOR UPDATE). Writers of
+two accounts never wait on each other; operator writes that span accounts (reset, snapshot import, control actions
+without an account) lock every account row, in one order. Row locks rather than advisory locks, so the same SQL runs
+on PostgreSQL-compatible distributed SQL too (docs/OPERATIONS.md).
+
+Reads run in one REPEATABLE READ READ ONLY transaction, so an operation's statements see one snapshot. A
+serialization failure or deadlock surfaces as base.Conflict, which App.handle retries a bounded number of times.
+
+The store does blocking I/O: `blocking = True` makes the ASGI app run App.handle on a bounded thread pool, never on
+the event loop.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
+import os
 
-from .base import SCHEMA_VERSION
+from ..errors import AwsError
+from .base import Conflict, decode
 from .sql import SCHEMA, SqlStore, SqlTx
 
-WRITE_LOCK = 0x636F6465  # any constant: the advisory lock every writer takes
+DEFAULT_POOL = 8  # connections per process; --db-pool
+LOCK_ACCOUNT = "SELECT account FROM accounts WHERE account = %s FOR UPDATE"
+LOCK_ALL = "SELECT account FROM accounts ORDER BY account FOR UPDATE"
+ADD_ACCOUNT = "INSERT INTO accounts (account) VALUES (%s) ON CONFLICT DO NOTHING"
+READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 class PostgresTx(SqlTx):
+    """PostgreSQL's text cannot hold NUL, which SQLite's can: no stored key has one, so a lookup by such a key
+    finds nothing, and a write of one is refused as invalid input."""
+
     __slots__ = ()
     P = "%s"
 
+    def get(self, kind, id):
+        return None if "\x00" in id else super().get(kind, id)
+
+    def delete(self, kind, id):
+        return False if "\x00" in id else super().delete(kind, id)
+
+    def is_retired(self, id):
+        return False if "\x00" in id else super().is_retired(id)
+
+    def list(self, kind, account, region=None, parent=None, after=0, limit=None):
+        if _nul(account, region, parent):
+            return []
+        return super().list(kind, account, region, parent, after, limit)
+
+    def count(self, kind, account, region=None, parent=None):
+        return 0 if _nul(account, region, parent) else super().count(kind, account, region, parent)
+
+    def insert(self, kind, id, account, region, data, parent=None):
+        if _nul(id, account, region, parent):
+            raise AwsError("ValidationException", "Identifiers must not contain the NUL character")
+        return super().insert(kind, id, account, region, data, parent)
+
+
+def _nul(*values) -> bool:
+    return any(v is not None and "\x00" in v for v in values)
+
+
+def pool_size(value=None) -> int:
+    if value is None:
+        value = os.environ.get("CODESTAR_LOCAL_DB_POOL") or DEFAULT_POOL
+    size = int(value)
+    if size < 1:
+        raise ValueError("the database pool needs at least 1 connection")
+    return size
+
 
 class PostgresStore(SqlStore):
-    def __init__(self, url: str):
+    blocking = True
+
+    def __init__(self, url: str, pool: int | None = None):
         import psycopg
+        from psycopg_pool import ConnectionPool
 
         self.url = _redact(url)
-        self.db = psycopg.connect(url, autocommit=True)
-        self.lock = threading.RLock()
-        with self.write() as tx:
-            tx.db.execute(SCHEMA.format(serial="BIGSERIAL PRIMARY KEY"))
-            tx.db.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', %s) ON CONFLICT DO NOTHING", (str(SCHEMA_VERSION),)
-            )
-        self._tx = PostgresTx(self.db)
+        self.size = pool_size(pool)
+        self._errors = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+        # Fail fast on a bad URL, with psycopg's message, before the pool starts retrying in the background.
+        psycopg.connect(url, connect_timeout=10).close()
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=self.size, kwargs={"autocommit": True}, open=True, timeout=30, name="codestar-local"
+        )
+        with self.pool.connection() as conn:
+            _create(conn)
 
     @contextlib.contextmanager
     def read(self):
-        with self.lock:
-            yield self._tx
+        with self.pool.connection() as conn:
+            conn.execute(READ)
+            try:
+                yield PostgresTx(conn)
+            except BaseException:
+                with contextlib.suppress(Exception):  # a broken connection: the pool discards it
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextlib.contextmanager
-    def write(self):
-        with self.lock, self.db.transaction():
-            self.db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            yield PostgresTx(self.db)
+    def write(self, account: str | None = None):
+        with self.pool.connection() as conn:
+            try:
+                with conn.transaction():
+                    _lock(conn, account)
+                    yield PostgresTx(conn)
+            except self._errors as e:
+                raise Conflict(str(e)) from e
+
+    def dump(self) -> dict:
+        with self.read() as tx:  # one snapshot, even while writes go on
+            items = [
+                {"seq": r[0], "kind": r[1], "id": r[2], "account": r[3], "region": r[4], "parent": r[5], "data": decode(r[6])}
+                for r in tx.db.execute("SELECT seq, kind, id, account, region, parent, data FROM items ORDER BY seq")
+            ]
+            retired = [r[0] for r in tx.db.execute("SELECT id FROM retired ORDER BY id")]
+        return {"items": items, "retired": retired}
 
     def load(self, snapshot: dict) -> None:
         with self.write() as tx:
             self._load_rows(tx, snapshot)
+            tx.db.execute(
+                "INSERT INTO accounts (account) SELECT DISTINCT account FROM items ON CONFLICT DO NOTHING"
+            )
             # Sequence numbers never go back: keep the counter past every loaded item.
             tx.db.execute(
                 "SELECT setval(pg_get_serial_sequence('items', 'seq'), GREATEST((SELECT COALESCE(MAX(seq), 0) FROM items), "
@@ -57,8 +134,29 @@ class PostgresStore(SqlStore):
             )
 
     def close(self) -> None:
-        with self.lock:
-            self.db.close()
+        self.pool.close()
+
+
+def _lock(conn, account: str | None) -> None:
+    if account is None:
+        conn.execute(LOCK_ALL).fetchall()
+        return
+    if conn.execute(LOCK_ACCOUNT, (account,)).fetchone() is None:
+        # The account's first write: two writers that both miss meet on the primary key, and the second waits
+        # for the first to commit before it locks the row.
+        conn.execute(ADD_ACCOUNT, (account,))
+        conn.execute(LOCK_ACCOUNT, (account,))
+
+
+def _create(conn) -> None:
+    from .base import SCHEMA_VERSION
+
+    with conn.transaction():
+        # One creator at a time when replicas start together (CREATE TABLE IF NOT EXISTS races otherwise).
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (0x636F6465,))
+        conn.execute(SCHEMA.format(serial="BIGSERIAL PRIMARY KEY"))
+        conn.execute("CREATE TABLE IF NOT EXISTS accounts (account TEXT PRIMARY KEY)")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', %s) ON CONFLICT DO NOTHING", (str(SCHEMA_VERSION),))
 
 
 def _redact(url: str) -> str:

@@ -129,7 +129,7 @@ class SqlStore(Store):
             cur.close()
 
     def reset(self, account: str | None = None) -> None:
-        with self.write() as tx:
+        with self.write(account) as tx:
             if account is None:
                 tx.db.execute("DELETE FROM items")
             else:

@@ -128,7 +128,8 @@ class SqliteStore(SqlStore):
     def read(self):
         return self._reading
 
-    def write(self):
+    def write(self, account=None):
+        # One writer at a time for the whole file (BEGIN IMMEDIATE): every account's rules hold.
         return _Writing(self)
 
     def load(self, snapshot: dict) -> None:
