@@ -22,6 +22,7 @@ from .store import Store, open_store
 log = logging.getLogger("codestar_local")
 
 CONTROL_PREFIX = "/_codestar-local/"
+GIT_PREFIX = "/_codestar-local/git/"
 
 
 @dataclass
@@ -55,6 +56,10 @@ class Config:
     # answered, so a DNS-rebinding page cannot reach the server through the browser.
     loopback_only: bool = False
     allow_hosts: tuple = ()
+    # Git sync (docs/GITSYNC.md): where the links' Git repositories live (None: beside the SQLite file, or a
+    # temporary directory for memory), and the largest Git request body (pushes are larger than API requests).
+    git_dir: str | None = None
+    max_git_body: int = 256 * 1024 * 1024
 
 
 class Ctx:
@@ -177,6 +182,13 @@ class App:
 
     # -- ASGI --------------------------------------------------------------
     @functools.cached_property
+    def git(self):
+        """The links' Git remote (gitremote/), made on first use."""
+        from .gitremote import GitRemote
+
+        return GitRemote(self)
+
+    @functools.cached_property
     def _cors(self):
         """CORS for the origins of Config.cors (browser.py), or None: no CORS at all."""
         return browser.Cors(self.config.cors) if self.config.cors else None
@@ -202,6 +214,9 @@ class App:
             await send({"type": "http.response.start", "status": 403, "headers": refused_headers})
             await send({"type": "http.response.body", "body": body})
             return  # before the body is read
+        if scope["path"].startswith(GIT_PREFIX):
+            await self.git(scope, receive, send, headers)  # its own body limit, on a worker thread
+            return
         control = scope["path"].startswith(CONTROL_PREFIX)
         limit = self.config.max_control_body if control else self.config.max_body
         chunks = []
@@ -265,6 +280,8 @@ class App:
             pass
 
     def close(self) -> None:
+        if "git" in self.__dict__:
+            self.git.close()
         self.store.close()
 
     def health(self) -> dict:

@@ -50,6 +50,10 @@ def cmd_serve(args) -> int:
         os.environ["CODESTAR_LOCAL_VPC_INIT_SECONDS"] = str(args.vpc_init_seconds)
     if args.project_seconds is not None:
         os.environ["CODESTAR_LOCAL_PROJECT_SECONDS"] = str(args.project_seconds)
+    if args.git_dir is not None:
+        os.environ["CODESTAR_LOCAL_GIT_DIR"] = os.path.abspath(args.git_dir)
+    if args.max_git_body is not None:
+        os.environ["CODESTAR_LOCAL_MAX_GIT_BODY"] = str(args.max_git_body)
     problem = _trust_settings(args)
     if problem:
         print(f"codestar-local: {problem}", file=sys.stderr)
@@ -177,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("--max-depth", type=int, default=None, metavar="N", help="deepest JSON/CBOR nesting (32)")
     trust.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS",
                        help="time a client has to send a whole request (30)")
+    serve.add_argument("--git-dir", default=None, metavar="DIR",
+                       help="where the Git repositories of repository links live (default: beside the SQLite file, "
+                       "a temporary directory for --state memory; shared storage for several PostgreSQL replicas)")
+    serve.add_argument("--max-git-body", type=int, default=None, metavar="BYTES", help="largest Git push or fetch request (256 MiB)")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)

@@ -129,6 +129,7 @@ class ControlApi:
         if account is not None and (type(account) is not str or not ACCOUNT.fullmatch(account)):
             raise ControlError(400, "InvalidParameter", "AccountId must be 12 digits")
         self.app.store.reset(account)
+        self.app.git.sweep()  # the Git repositories of links that are gone
         return json_response(200, {"reset": True, "AccountId": account})
 
 

@@ -101,6 +101,7 @@ class OperatorApi:
             count = snapshot.load(self.app.store, body)
         except snapshot.SnapshotError as e:
             raise ControlError(400, "InvalidSnapshot", "The snapshot is not valid: " + "; ".join(e.problems)) from None
+        self.app.git.sweep()  # links kept keep their Git repositories; the others' go (docs/GITSYNC.md)
         return json_response(200, {"imported": True, "items": count})
 
     def requests(self, req):

@@ -184,6 +184,7 @@ class SyncMixin:
             ctx.tx.delete(REPOSITORY_SYNC_ATTEMPT, attempt.id)
         ctx.tx.delete(REPOSITORY_LINK, item.id)
         ctx.tx.retire(item.id)
+        ctx.app.git.forget(link_id)  # its Git repository (gitremote/)
         return {}
 
     # -- sync configurations -----------------------------------------------

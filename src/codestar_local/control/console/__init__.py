@@ -374,6 +374,7 @@ class Console:
         def act(form):
             account, _ = self._scope(form)
             self.app.store.reset(account)
+            self.app.git.sweep()
             return "reset", {"AccountId": account}
 
         return self._post(req, act)
