@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from . import __version__, auth, browser, routing, spec
+from . import __version__, auth, browser, metrics, routing, spec
 from .errors import AwsError
 from .messages import Request, Response  # noqa: F401  (re-exported: the transports build them)
 from .store import Store, open_store
@@ -56,10 +56,17 @@ class Config:
     # answered, so a DNS-rebinding page cannot reach the server through the browser.
     loopback_only: bool = False
     allow_hosts: tuple = ()
+    # Prometheus metrics (metrics.py): counted per request unless off; metrics_dir is where the workers of
+    # `serve --workers N` share their counts.
+    metrics: bool = True
+    metrics_dir: str | None = None
     # Git sync (docs/GITSYNC.md): where the links' Git repositories live (None: beside the SQLite file, or a
     # temporary directory for memory), and the largest Git request body (pushes are larger than API requests).
     git_dir: str | None = None
     max_git_body: int = 256 * 1024 * 1024
+    # SQLite file state: "normal" (synchronous=NORMAL: survives a process crash) or "full" (synchronous=FULL: also
+    # a power loss). Memory and PostgreSQL ignore it (docs/OPERATIONS.md).
+    durability: str = "normal"
 
 
 class Ctx:
@@ -87,8 +94,8 @@ class App:
         from .control import ControlApi
         from .services import providers
 
-        self.store = open_store(store) if isinstance(store, str) else store
         self.config = config or Config()
+        self.store = open_store(store, self.config.durability) if isinstance(store, str) else store
         self.clock = clock
         self.services = spec.services()
         self.providers = providers(self)
@@ -110,6 +117,7 @@ class App:
         elif self.config.auth != "off":
             raise ValueError(f"auth must be 'off' or 'verify', not {self.config.auth!r}")
         self.recent: collections.deque = collections.deque(maxlen=self.config.request_log_size)
+        self.tally = metrics.Tally(self.services, self.config.metrics_dir) if self.config.metrics else None
         self.control = ControlApi(self)
         # Request ids: a random per-process prefix and a counter, in UUID form (uuid4 per request costs more).
         prefix = uuid.uuid4().hex
@@ -125,6 +133,7 @@ class App:
         service = op = None
         codec = None
         account = None
+        code = entered = stored = None  # error code; when the store transaction began, and its seconds
         try:
             r = routing.route(req.method, req.path, req.headers)
             service, op, codec = r.service, r.operation, r.codec
@@ -147,15 +156,20 @@ class App:
                     status=501,
                 )
             now = self.clock()
+            entered = time.perf_counter()
             if op.readonly:
                 with self.store.read() as tx:
                     output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
             else:
                 with self.store.write() as tx:
                     output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
+            stored = time.perf_counter() - entered
             headers, body = codec.encode_output(service, op, output)
             status = 200
         except AwsError as err:
+            if entered is not None and stored is None:
+                stored = time.perf_counter() - entered
+            code = err.code
             if codec is None:
                 codec = routing.guess_codec(req.path)
             if service is None:
@@ -166,18 +180,17 @@ class App:
             if codec is None:
                 codec = routing.guess_codec(req.path)
             err = AwsError("InternalFailure", f"An internal error occurred (request id {request_id})", status=500)
+            code = err.code
+            if entered is not None and stored is None:
+                stored = time.perf_counter() - entered
             status, headers, body = codec.encode_error(service, err)
         headers.append((b"x-amzn-RequestId", request_id.encode()))
-        self.recent.append(
-            (
-                time.time(),
-                service.name if service else None,
-                op.name if op else None,
-                account,
-                status,
-                (time.perf_counter() - started) * 1000.0,
-            )
-        )
+        seconds = time.perf_counter() - started
+        service_name = service.name if service else None
+        op_name = op.name if op else None
+        self.recent.append((time.time(), service_name, op_name, account, status, seconds * 1000.0))
+        if self.tally is not None:
+            self.tally.request((service_name, op_name, status, code), seconds, stored)
         return Response(status, headers, body)
 
     # -- ASGI --------------------------------------------------------------
@@ -260,9 +273,13 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.tally is not None:
+                    self.tally.start()
                 self._watch_sighup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.tally is not None:
+                    self.tally.flush()
                 self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -285,4 +302,8 @@ class App:
         self.store.close()
 
     def health(self) -> dict:
-        return {"status": "ok", "services": sorted(self.services), "version": __version__, "state": self.store.url}
+        out = {"status": "ok", "services": sorted(self.services), "version": __version__, "state": self.store.url}
+        durability = getattr(self.store, "durability", None)
+        if durability is not None:
+            out["durability"] = durability
+        return out

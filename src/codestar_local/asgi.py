@@ -7,7 +7,7 @@ CODESTAR_LOCAL_PROJECT_SECONDS, and the trust settings of docs/SECURITY.md: CODE
 CODESTAR_LOCAL_CREDENTIALS, CODESTAR_LOCAL_ADMIN_TOKEN, CODESTAR_LOCAL_CORS (comma-separated origins),
 CODESTAR_LOCAL_MAX_BODY, CODESTAR_LOCAL_MAX_HEADERS, CODESTAR_LOCAL_MAX_HEADER_BYTES, CODESTAR_LOCAL_MAX_DEPTH,
 CODESTAR_LOCAL_REQUEST_TIMEOUT, CODESTAR_LOCAL_LOOPBACK_ONLY (1: answer loopback Host names only),
-CODESTAR_LOCAL_ALLOW_HOSTS (comma-separated).
+CODESTAR_LOCAL_ALLOW_HOSTS (comma-separated), CODESTAR_LOCAL_DURABILITY (normal or full: SQLite's synchronous).
 Git sync: CODESTAR_LOCAL_GIT_DIR (where the links' repositories live) and CODESTAR_LOCAL_MAX_GIT_BODY (bytes).
 """
 
@@ -36,6 +36,7 @@ def config_from_env() -> Config:
     config.cors = tuple(o.strip() for o in (env("CODESTAR_LOCAL_CORS") or "").split(",") if o.strip())
     config.loopback_only = env("CODESTAR_LOCAL_LOOPBACK_ONLY") == "1"
     config.allow_hosts = tuple(h.strip() for h in (env("CODESTAR_LOCAL_ALLOW_HOSTS") or "").split(",") if h.strip())
+    config.durability = env("CODESTAR_LOCAL_DURABILITY") or config.durability
     config.git_dir = env("CODESTAR_LOCAL_GIT_DIR") or None
     for name, attr, kind in _NUMBERS:
         value = env(name)

@@ -10,6 +10,8 @@ import sys
 
 from . import __version__
 
+DURABILITY_MODES = ("normal", "full")  # store/sqlite.py maps them to SQLite's synchronous
+
 
 def default_state_path() -> str:
     import platformdirs
@@ -58,18 +60,27 @@ def cmd_serve(args) -> int:
     if problem:
         print(f"codestar-local: {problem}", file=sys.stderr)
         return 2
+    durability = args.durability or os.environ.get("CODESTAR_LOCAL_DURABILITY") or "normal"
+    if durability not in DURABILITY_MODES:
+        print(f"codestar-local: durability must be {' or '.join(DURABILITY_MODES)}, not {durability!r}", file=sys.stderr)
+        return 2
+    os.environ["CODESTAR_LOCAL_DURABILITY"] = durability
     from .asgi import create_app
     from .http_protocol import PROTOCOL
 
     # Open the state once in the parent so a bad path or URL fails before the workers start.
     from .credentials import CredentialsError
+    from .store.schema import SchemaError
 
     try:
         probe = create_app()
-    except CredentialsError as e:
+    except (CredentialsError, SchemaError) as e:
         print(f"codestar-local: {e}", file=sys.stderr)
         return 2
     where = probe.store.url
+    migration = getattr(probe.store, "migration", None)
+    if migration is not None and migration.found is not None and migration.ran:
+        where += f", migrated from schema version {migration.found} to {migration.version}"
     probe.close()
     print(f"codestar-local {__version__} on http://{args.host}:{args.port} (state: {where})", flush=True)
     config = uvicorn.Config(
@@ -161,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--vpc-init-seconds", type=float, default=None, help="how long a VPC host stays VPC_CONFIG_INITIALIZING (1)")
     serve.add_argument("--project-seconds", type=float, default=None,
                        help="how long a CodeStar project stays CreateInProgress, and DeleteInProgress (0.5)")
+    serve.add_argument("--durability", choices=DURABILITY_MODES, default=None,
+                       help="SQLite file state: normal survives a process crash, full also a power loss, at a cost "
+                       "(docs/OPERATIONS.md; or CODESTAR_LOCAL_DURABILITY; default normal)")
     trust = serve.add_argument_group("trust (docs/SECURITY.md)")
     trust.add_argument("--auth", choices=("off", "verify"), default=os.environ.get("CODESTAR_LOCAL_AUTH", "off"),
                        help="off: accept any signature, the account is the key id; verify: SigV4 against --credentials")

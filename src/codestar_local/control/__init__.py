@@ -7,6 +7,7 @@ import re
 
 import orjson
 
+from ..messages import Response
 from .errors import ControlError, error, json_response
 from .guard import REALM, SAFE_METHODS, Guard, secure
 
@@ -19,15 +20,18 @@ DEFAULT_REGION = "us-east-1"
 
 
 HEALTH = "/_codestar-local/health"
+METRICS = "/_codestar-local/metrics"
 
 
 class ControlApi:
     def __init__(self, app):
         self.app = app
         self.guard = Guard(app.config.admin_token, app.config.cors)
+        self._metrics = None  # metrics.registry(app), made at the first scrape
         self.routes = {
             ("GET", HEALTH): self.health,
             ("POST", "/_codestar-local/reset"): self.reset,
+            ("GET", METRICS): self.metrics,
         }
         from .sync import routes as sync_routes
 
@@ -101,6 +105,17 @@ class ControlApi:
 
     def health(self, req):
         return json_response(200, self.app.health())
+
+    def metrics(self, req):
+        """Prometheus's scrape (docs/OPERATIONS.md, "Metrics"); behind the admin token like the rest."""
+        from .. import metrics
+
+        if self.app.tally is None:
+            raise ControlError(404, "MetricsOff", "This server runs with --metrics off")
+        if self._metrics is None:
+            self._metrics = metrics.registry(self.app)
+        content_type, body = metrics.scrape(self._metrics)
+        return Response(200, [(b"content-type", content_type)], body)
 
     def body(self, req) -> dict:
         """The JSON object sent to a control endpoint ({} when empty)."""

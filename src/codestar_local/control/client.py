@@ -207,9 +207,14 @@ def add_commands(sub) -> None:
 
 
 def run(args) -> int:
+    from ..store.schema import SchemaError
+
     try:
         args.run(args)
     except CommandError as e:
         print(f"codestar-local: {e}", file=sys.stderr)
         return 1
+    except SchemaError as e:  # a --state this release cannot open, as `serve` refuses it
+        print(f"codestar-local: {e}", file=sys.stderr)
+        return 2
     return 0

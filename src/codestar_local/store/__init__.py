@@ -3,8 +3,8 @@
 from .base import Item, Store
 
 
-def open_store(url: str) -> Store:
-    """'memory', a file path, sqlite:///path, or postgresql://..."""
+def open_store(url: str, durability: str = "normal") -> Store:
+    """'memory', a file path, sqlite:///path, or postgresql://...; durability is SQLite's (PostgreSQL has its own)."""
     if url.startswith(("postgres://", "postgresql://")):
         from .postgres import PostgresStore
 
@@ -13,7 +13,7 @@ def open_store(url: str) -> Store:
 
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///") :]
-    return SqliteStore(url)
+    return SqliteStore(url, durability)
 
 
 __all__ = ["Item", "Store", "open_store"]

@@ -19,8 +19,7 @@ from typing import Iterator, Protocol
 import orjson
 
 from ..errors import AwsError
-
-SCHEMA_VERSION = 1
+from .schema import VERSION as SCHEMA_VERSION  # noqa: F401  (re-exported; the steps live in schema.py)
 
 
 @dataclass(slots=True)

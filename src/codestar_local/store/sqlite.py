@@ -6,10 +6,13 @@ import os
 import sqlite3
 import threading
 
-from .base import SCHEMA_VERSION
-from .sql import SCHEMA, SqlStore, SqlTx, item_from_row
+from .schema import SchemaError, migrate_sqlite
+from .sql import SqlStore, SqlTx, item_from_row
 
 CACHE_ROWS = 20000
+# --durability: SQLite's synchronous setting in WAL mode (docs/OPERATIONS.md). normal: a commit survives a crash of
+# the process, not always a power loss; full: each commit is fsynced, so it survives both.
+DURABILITY = {"normal": "NORMAL", "full": "FULL"}
 
 
 class SqliteTx(SqlTx):
@@ -106,7 +109,9 @@ class _Writing:
 
 
 class SqliteStore(SqlStore):
-    def __init__(self, path: str):
+    def __init__(self, path: str, durability: str = "normal"):
+        if durability not in DURABILITY:
+            raise ValueError(f"durability must be one of {', '.join(DURABILITY)}, not {durability!r}")
         self.memory = path in ("memory", ":memory:")
         self.path = ":memory:" if self.memory else os.path.abspath(os.path.expanduser(path))
         self.url = "memory" if self.memory else self.path
@@ -114,13 +119,16 @@ class SqliteStore(SqlStore):
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         self.lock = threading.RLock()
+        self.db.execute("PRAGMA busy_timeout=30000")
+        # Before the WAL switch, which rewrites the header: a refused file is left byte for byte as it was.
+        try:
+            self.migration = migrate_sqlite(self.db, "memory" if self.memory else self.path)
+        except (SchemaError, sqlite3.DatabaseError):
+            self.db.close()
+            raise
         if not self.memory:
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        with self.lock:
-            self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT") + "COMMIT;")
-            self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self.db.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
         self._tx = CachedReadTx(self.db)
         self._reading = _Reading(self.lock, self._tx, shared=not self.memory)
 
@@ -136,6 +144,15 @@ class SqliteStore(SqlStore):
         # AUTOINCREMENT keeps the sequence past every seq ever used, so it never goes back.
         with self.write() as tx:
             self._load_rows(tx, snapshot)
+
+    @property
+    def durability(self) -> str | None:
+        """What the connection runs with (PRAGMA synchronous, read back), for /health; None in memory."""
+        if self.memory:
+            return None
+        with self.lock:
+            level = self.db.execute("PRAGMA synchronous").fetchone()[0]
+        return {1: "normal", 2: "full"}.get(level, f"synchronous={level}")
 
     def close(self) -> None:
         with self.lock:
