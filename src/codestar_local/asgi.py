@@ -9,6 +9,8 @@ CODESTAR_LOCAL_MAX_BODY, CODESTAR_LOCAL_MAX_HEADERS, CODESTAR_LOCAL_MAX_HEADER_B
 CODESTAR_LOCAL_REQUEST_TIMEOUT, CODESTAR_LOCAL_LOOPBACK_ONLY (1: answer loopback Host names only),
 CODESTAR_LOCAL_ALLOW_HOSTS (comma-separated), CODESTAR_LOCAL_DURABILITY (normal or full: SQLite's synchronous).
 Git sync: CODESTAR_LOCAL_GIT_DIR (where the links' repositories live) and CODESTAR_LOCAL_MAX_GIT_BODY (bytes).
+Metrics: CODESTAR_LOCAL_METRICS (off: none) and CODESTAR_LOCAL_METRICS_DIR (a directory the workers of one
+server share their counts in; see docs/OPERATIONS.md).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def config_from_env() -> Config:
         value = env(name)
         if value not in (None, ""):
             setattr(config, attr, kind(value))
+    config.metrics = env("CODESTAR_LOCAL_METRICS", "on") != "off"
+    config.metrics_dir = env("CODESTAR_LOCAL_METRICS_DIR") or None
     return config
 
 

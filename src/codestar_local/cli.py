@@ -98,11 +98,18 @@ def cmd_serve(args) -> int:
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+    os.environ["CODESTAR_LOCAL_METRICS"] = args.metrics
     if args.workers > 1:
+        import tempfile
+
         from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        # Where the workers add up their metrics (metrics.py): this server's own, removed when it stops.
+        with tempfile.TemporaryDirectory(prefix="codestar-local-metrics-", ignore_cleanup_errors=True) as shared:
+            os.environ["CODESTAR_LOCAL_METRICS_DIR"] = shared
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
+        os.environ.pop("CODESTAR_LOCAL_METRICS_DIR", None)  # one process: nothing to share
         server = _server_class()(config)
         server.run()
         if not server.started:
@@ -199,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where the Git repositories of repository links live (default: beside the SQLite file, "
                        "a temporary directory for --state memory; shared storage for several PostgreSQL replicas)")
     serve.add_argument("--max-git-body", type=int, default=None, metavar="BYTES", help="largest Git push or fetch request (256 MiB)")
+    serve.add_argument("--metrics", choices=("on", "off"), default=os.environ.get("CODESTAR_LOCAL_METRICS", "on"),
+                       help="count requests for GET /_codestar-local/metrics (docs/OPERATIONS.md; default on)")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
