@@ -3,7 +3,8 @@
 POST /_codestar-local/sync/push      what AWS does when a commit lands on a linked branch
 POST /_codestar-local/sync/blockers  an ACTIVE sync blocker on a resource
 
-Also the `codestar-local sync ...` command, a small HTTP client of these two.
+Also the `codestar-local sync ...` command, a small HTTP client of these two, and `sync remote`, which
+prints a link's Git remote (gitremote/).
 See docs/GITSYNC.md.
 """
 
@@ -140,6 +141,12 @@ def add_parser(sub) -> None:
     p.add_argument("--admin-token", metavar="TOKEN", help="the server's admin token, if it has one (default $CODESTAR_LOCAL_ADMIN_TOKEN)")
     p.set_defaults(func=cmd_push)
 
+    r = actions.add_parser("remote", help="print the Git remote URL of a repository link (git push to it to sync)")
+    r.add_argument("--link", required=True, metavar="ID", help="RepositoryLinkId")
+    r.add_argument("--endpoint", default=default_endpoint(), help="emulator URL (default $CODESTAR_LOCAL_ENDPOINT or http://127.0.0.1:4599)")
+    r.add_argument("--admin-token", metavar="TOKEN", help="the server's admin token, if it has one (default $CODESTAR_LOCAL_ADMIN_TOKEN)")
+    r.set_defaults(func=cmd_remote)
+
     b = actions.add_parser("blocker", help="put an ACTIVE sync blocker on a resource")
     b.add_argument("--resource", required=True, metavar="NAME", help="ResourceName (the stack)")
     b.add_argument("--sync-type", default="CFN_STACK_SYNC", choices=SYNC_TYPES)
@@ -194,3 +201,35 @@ def cmd_blocker(args) -> int:
     if args.reason:
         body["Reason"] = args.reason
     return _post(args.endpoint, BLOCKERS, body, _token(args))
+
+
+def cmd_remote(args) -> int:
+    """Print the link's remote after asking the server that the link exists (a ref advertisement)."""
+    import base64
+
+    from ..gitremote import url
+
+    if not LINK_ID.fullmatch(args.link):
+        print(f"codestar-local: {args.link!r} is not a RepositoryLinkId", file=sys.stderr)
+        return 1
+    remote = url(args.endpoint, args.link)
+    req = urllib.request.Request(remote + "/info/refs?service=git-upload-pack")
+    token = _token(args)
+    if token:
+        req.add_header("Authorization", "Basic " + base64.b64encode(b"git:" + token.encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=30):
+            pass
+    except urllib.error.HTTPError as e:
+        text = e.read().decode("utf-8", "replace").strip()
+        if e.code == 401:
+            from .client import unauthorised_message
+
+            text = unauthorised_message(args.endpoint, token)
+        print(f"codestar-local: {text or f'HTTP {e.code} from {args.endpoint}'}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"codestar-local: cannot reach {args.endpoint}: {e}", file=sys.stderr)
+        return 1
+    print(remote)
+    return 0

@@ -216,6 +216,7 @@ class Console:
             return self._error_page(400, e.message)
         model = self._model(account, region)
         model["csrf"], cookies = self._csrf(req)
+        model["gitEndpoint"] = "http://" + (req.headers.get("host") or "127.0.0.1:4599")  # for the Git remotes' URLs
         notice = self._notice(query, model)
         live = join(
             [

@@ -211,15 +211,22 @@ def _data_details(data: dict) -> Safe:
 
 
 def links_section(model: dict) -> Safe:
+    from ...gitremote import name_url, url
+
     names = {c["arn"]: c["name"] for c in model["connections"]}
+    endpoint = model.get("gitEndpoint", "http://127.0.0.1:4599")
     rows = []
     for link in model["repositoryLinks"]:
         d = link["data"]
         conn = d.get("ConnectionArn")
+        remote = url(endpoint, d.get("RepositoryLinkId", ""))
+        by_name = name_url(endpoint, link["id"].split(":")[4] if link["id"].count(":") >= 5 else "", d.get("OwnerId", ""), d.get("RepositoryName", ""))
         rows.append(fmt(
-            '<tr data-arn="{id}"><td class="primary"><div class="name">{owner}/{repo}</div>{arn_cell}<div class="sub">id {link_id}</div></td>'
+            '<tr data-arn="{id}" data-git-remote="{remote}"><td class="primary"><div class="name">{owner}/{repo}</div>{arn_cell}<div class="sub">id {link_id}</div>'
+            '<div class="sub git-remote">Git remote <code class="mono git-url">{remote}</code> · or <code class="mono">{by_name}</code></div></td>'
             '<td>{provider}</td><td>{conn}</td><td>{last}</td><td class="tags">{tags}</td><td>{raw}</td></tr>',
-            id=link["id"], last=last_sync(link.get("lastSync")), owner=d.get("OwnerId", "?"), repo=d.get("RepositoryName", "?"), link_id=d.get("RepositoryLinkId", ""),
+            id=link["id"], remote=remote, by_name=by_name,
+            last=last_sync(link.get("lastSync")), owner=d.get("OwnerId", "?"), repo=d.get("RepositoryName", "?"), link_id=d.get("RepositoryLinkId", ""),
             provider=d.get("ProviderType", ""), conn=names.get(conn, conn or "—"), arn_cell=arn_cell(d.get("RepositoryLinkArn", link["id"])),
             raw=_data_details(d), tags=tags(d.get("Tags", [])),
         ))
