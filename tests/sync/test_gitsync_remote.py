@@ -1,0 +1,199 @@
+"""The Git remote itself: both URL forms, the admin token as the password, large pushes, where repositories live
+and how they follow links, resets and snapshots; `codestar-local sync remote`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from servers import Server
+
+from .gitwork import TEMPLATE, Work, deployment, name_url, remote_url, settled
+
+TOKEN = "git-sync-admin-token-1234567890"
+
+
+@pytest.fixture
+def work(tmp_path):
+    return Work(tmp_path / "work", tmp_path / "home").init()
+
+
+def commit_stack(work: Work, folder: str = "stacks/web", note: str = "") -> str:
+    work.write(f"{folder}/deployment.yaml", deployment(f"{folder}/template.yaml", Env="dev"))
+    work.write(f"{folder}/template.yaml", TEMPLATE + (f"# {note}\n" if note else ""))
+    return work.commit(note or "stack")
+
+
+def test_clone_fetch_and_push_through_both_url_forms(git, work, server, tmp_path, account):
+    link = git.link(owner="octo-org", repo="infra.live")
+    link_id = link["RepositoryLinkId"]
+    git.config(link_id, "web", config_file="stacks/web/deployment.yaml")
+    by_id = remote_url(server.endpoint_url, link_id)
+    by_name = name_url(server.endpoint_url, account, "octo-org", "infra.live")
+    first = commit_stack(work)
+    work.push(by_id)
+
+    # Clone through the provider-like URL, push from the clone through it.
+    other = Work(tmp_path / "clone", tmp_path / "home")
+    work.git("clone", "-q", by_name, other.path, cwd=str(tmp_path))
+    assert other.head() == first
+    assert other.git("rev-parse", "--abbrev-ref", "HEAD").stdout.strip() == "main"  # HEAD followed the first branch
+    second = commit_stack(other, note="from the clone")
+    other.push(by_name)
+    assert settled(git.client, "web", second)["LatestSync"]["Status"] == "SUCCEEDED"
+
+    # Fetch it back through the id URL.
+    work.git("fetch", "-q", by_id, "main")
+    assert work.git("rev-parse", "FETCH_HEAD").stdout.strip() == second
+    assert work.git("ls-remote", by_name).stdout.split()[0] == second
+    # Another account's path, or an unknown link, is not found.
+    missing = work.git("ls-remote", name_url(server.endpoint_url, "999999999999", "octo-org", "infra.live"), check=False)
+    assert missing.returncode != 0 and "not found" in missing.stderr.lower()
+    unknown = work.git("ls-remote", remote_url(server.endpoint_url, "00000000-0000-4000-8000-000000000000"), check=False)
+    assert unknown.returncode != 0
+
+
+def test_the_name_form_of_two_links_to_one_repository_is_ambiguous(git, work, server, account):
+    one = git.link(git.connection(name="one"), owner="shared", repo="repo")["RepositoryLinkId"]
+    two = git.link(git.connection(name="two"), owner="shared", repo="repo")["RepositoryLinkId"]
+    out = work.git("ls-remote", name_url(server.endpoint_url, account, "shared", "repo"), check=False)
+    assert out.returncode != 0
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(name_url(server.endpoint_url, account, "shared", "repo") + "/info/refs?service=git-upload-pack")
+    assert e.value.code == 409
+    text = e.value.read().decode()
+    assert one in text and two in text
+    # Each id URL still works.
+    assert work.git("ls-remote", remote_url(server.endpoint_url, one)).returncode == 0
+
+
+def test_a_push_larger_than_the_api_body_limit(git, work, server):
+    link_id = git.link(owner="octo", repo="big")["RepositoryLinkId"]
+    git.config(link_id, "big-stack", config_file="stacks/web/deployment.yaml")
+    work.write("assets/blob.bin", os.urandom(3 * 1024 * 1024))  # random: the pack cannot compress it below 2 MiB
+    sha = commit_stack(work)
+    work.push(remote_url(server.endpoint_url, link_id))
+    assert settled(git.client, "big-stack", sha)["LatestSync"]["Status"] == "SUCCEEDED"
+
+
+def test_the_admin_token_is_the_git_password(tmp_path):
+    server = Server(extra=["--admin-token", TOKEN])
+    try:
+        client = server.client("codeconnections", account="123456789012")
+        conn = client.create_connection(ProviderType="GitLab", ConnectionName="guarded")["ConnectionArn"]
+        link_id = client.create_repository_link(ConnectionArn=conn, OwnerId="grp", RepositoryName="app")["RepositoryLinkInfo"]["RepositoryLinkId"]
+        client.create_sync_configuration(Branch="main", ConfigFile="stacks/web/deployment.yaml", RepositoryLinkId=link_id,
+                                         ResourceName="guarded-web", RoleArn="arn:aws:iam::123456789012:role/r", SyncType="CFN_STACK_SYNC")
+        work = Work(tmp_path / "work", tmp_path / "home").init()
+        sha = commit_stack(work)
+        url = remote_url(server.endpoint_url, link_id)
+        # No password: git asks for one (the 401 says Basic); with prompts off it fails.
+        refused = work.push(url, check=False)
+        assert refused.returncode != 0 and "could not read Username" in refused.stderr
+        wrong = work.push(url.replace("http://", "http://git:wrong@"), check=False)
+        assert wrong.returncode != 0 and "Authentication failed" in wrong.stderr
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url + "/info/refs?service=git-receive-pack")
+        assert e.value.code == 401 and e.value.headers["WWW-Authenticate"].startswith("Basic ")
+        # The token as the password (any user name): push and clone work.
+        with_token = url.replace("http://", f"http://git:{TOKEN}@")
+        work.push(with_token)
+        assert settled(client, "guarded-web", sha)["LatestSync"]["Status"] == "SUCCEEDED"
+        clone = Work(tmp_path / "clone", tmp_path / "home")
+        work.git("clone", "-q", with_token, clone.path, cwd=str(tmp_path))
+        assert clone.head() == sha
+        # The CLI prints the URL once the token lets it see the link.
+        printed = _cli("sync", "remote", "--link", link_id, "--endpoint", server.endpoint_url, "--admin-token", TOKEN)
+        assert printed.returncode == 0 and printed.stdout.strip() == url
+        denied = _cli("sync", "remote", "--link", link_id, "--endpoint", server.endpoint_url)
+        assert denied.returncode == 1 and "admin token" in denied.stderr
+    finally:
+        server.stop()
+
+
+def _cli(*args, env=None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k != "CODESTAR_LOCAL_ADMIN_TOKEN"}
+    return subprocess.run([sys.executable, "-m", "codestar_local.cli", *args], capture_output=True, text=True, timeout=60,
+                          env={**clean, **(env or {})})
+
+
+def test_sync_remote_prints_the_url(git, server):
+    link_id = git.link(owner="octo", repo="cli")["RepositoryLinkId"]
+    out = _cli("sync", "remote", "--link", link_id, "--endpoint", server.endpoint_url)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == remote_url(server.endpoint_url, link_id) + "\n"
+    missing = _cli("sync", "remote", "--link", "00000000-0000-4000-8000-000000000000", "--endpoint", server.endpoint_url)
+    assert missing.returncode == 1 and "No repository link" in missing.stderr
+    bad = _cli("sync", "remote", "--link", "nope", "--endpoint", server.endpoint_url)
+    assert bad.returncode == 1 and "not a RepositoryLinkId" in bad.stderr
+
+
+def _post(endpoint: str, path: str, body=None, method="POST") -> dict:
+    data = json.dumps(body or {}).encode() if method != "GET" else None
+    req = urllib.request.Request(f"{endpoint}/_codestar-local/{path}", data=data, method=method)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_repositories_follow_links_resets_and_snapshots(tmp_path):
+    git_dir = tmp_path / "repos"
+    server = Server(state=str(tmp_path / "state.db"), extra=["--git-dir", str(git_dir)])
+    try:
+        client = server.client("codestar-connections", account="210987654321")
+        conn = client.create_connection(ProviderType="Bitbucket", ConnectionName="repos")["ConnectionArn"]
+
+        def link(name):
+            return client.create_repository_link(ConnectionArn=conn, OwnerId="ws", RepositoryName=name)["RepositoryLinkInfo"]["RepositoryLinkId"]
+
+        kept, dropped = link("kept"), link("dropped")
+        for link_id in (kept, dropped):
+            work = Work(tmp_path / link_id, tmp_path / "home").init()
+            work.write("README.md", link_id)
+            work.commit()
+            work.push(remote_url(server.endpoint_url, link_id))
+            assert (git_dir / f"{link_id}.git" / "HEAD").is_file()
+
+        # A snapshot without `dropped`: the import keeps `kept`'s repository and removes the other.
+        snapshot = _post(server.endpoint_url, "state", method="GET")
+        snapshot["items"] = [i for i in snapshot["items"] if i["data"].get("RepositoryLinkId") != dropped]
+        req = urllib.request.Request(f"{server.endpoint_url}/_codestar-local/state", data=json.dumps(snapshot).encode(), method="PUT")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert json.loads(r.read())["imported"] is True
+        assert (git_dir / f"{kept}.git").is_dir()
+        assert not (git_dir / f"{dropped}.git").exists()
+        out = Work(tmp_path / "check", tmp_path / "home")
+        assert out.git("ls-remote", remote_url(server.endpoint_url, kept), cwd=str(tmp_path)).stdout.strip()
+        assert out.git("ls-remote", remote_url(server.endpoint_url, dropped), cwd=str(tmp_path), check=False).returncode != 0
+
+        # DeleteRepositoryLink removes its repository.
+        third = link("third")
+        out.git("ls-remote", remote_url(server.endpoint_url, third), cwd=str(tmp_path))  # made on first use
+        assert (git_dir / f"{third}.git").is_dir()
+        client.delete_repository_link(RepositoryLinkId=third)
+        assert not (git_dir / f"{third}.git").exists()
+
+        # A reset removes them all.
+        assert _post(server.endpoint_url, "reset")["reset"] is True
+        assert not (git_dir / f"{kept}.git").exists()
+    finally:
+        server.stop()
+
+
+def test_git_dir_defaults_beside_the_state_file(tmp_path):
+    server = Server(state=str(tmp_path / "state.db"))
+    try:
+        client = server.client("codeconnections", account="333333333333")
+        conn = client.create_connection(ProviderType="GitHub", ConnectionName="d")["ConnectionArn"]
+        link_id = client.create_repository_link(ConnectionArn=conn, OwnerId="o", RepositoryName="r")["RepositoryLinkInfo"]["RepositoryLinkId"]
+        work = Work(tmp_path / "work", tmp_path / "home").init()
+        work.write("a.txt", "a")
+        work.commit()
+        work.push(remote_url(server.endpoint_url, link_id))
+        assert (tmp_path / "state.db-git" / f"{link_id}.git" / "HEAD").is_file()
+    finally:
+        server.stop()
