@@ -117,7 +117,8 @@ class App:
         elif self.config.auth != "off":
             raise ValueError(f"auth must be 'off' or 'verify', not {self.config.auth!r}")
         self.recent: collections.deque = collections.deque(maxlen=self.config.request_log_size)
-        self.tally = metrics.Tally(self.services, self.config.metrics_dir) if self.config.metrics else None
+        threads = getattr(self.store, "blocking", False)  # requests run on a thread pool (see __call__)
+        self.tally = metrics.Tally(self.services, self.config.metrics_dir, threads) if self.config.metrics else None
         self.control = ControlApi(self)
         # Request ids: a random per-process prefix and a counter, in UUID form (uuid4 per request costs more).
         prefix = uuid.uuid4().hex

@@ -1,7 +1,6 @@
 """Prometheus metrics (GET /_codestar-local/metrics): counted cheaply per request, exposed by prometheus_client.
 
-The request path only adds to a Tally: one dict lookup, a bisect and a few list increments under a lock
-(prometheus_client's own Counter and Histogram cost several microseconds per request, more in multiprocess
+The request path only adds to a Tally: one dict lookup, two bisects and a few list increments (prometheus_client's own Counter and Histogram cost several microseconds per request, more in multiprocess
 mode). prometheus_client sees the numbers at scrape time, through Exposition, a custom collector.
 
 Under `serve --workers N` each worker writes its cumulative tally to a file of its own in a directory that serve
@@ -14,12 +13,12 @@ prometheus_client's multiprocess mode, which has no public way to add a batch of
 from __future__ import annotations
 
 import asyncio
-import bisect
 import glob
 import logging
 import os
 import threading
 import uuid
+from bisect import bisect_left
 
 import orjson
 
@@ -42,26 +41,32 @@ UNKNOWN = "unknown"  # service or operation of a request that could not be route
 class Tally:
     """One process's request counts: (service, operation, status, error code) -> a row."""
 
-    def __init__(self, services, directory: str | None = None):
+    def __init__(self, services, directory: str | None = None, threads: bool = False):
         self.services = services
         self.rows: dict = {}
-        # Requests may run on a thread pool (stores on a network database): += on a list item is not atomic.
+        # With `threads` requests run on a thread pool (a store on a network database), and += on a list item is
+        # not atomic: counting takes the lock. Otherwise every request, flush and scrape runs on the event loop's
+        # thread, and a lock per request would be a tenth of the cost for nothing.
         self.lock = threading.Lock()
+        self.request = self._count_locked if threads else self._count
         self.directory = directory
         self.path = os.path.join(directory, f"{os.getpid()}-{uuid.uuid4().hex[:8]}.json") if directory else None
         self._written = None
 
-    def request(self, key: tuple, seconds: float, stored: float | None) -> None:
-        """Count one answered request; `stored` is the time it spent in a store transaction, if it had one."""
+    def _count(self, key: tuple, seconds: float, stored: float | None) -> None:
+        """Count one answered request (Tally.request); `stored` is its time in a store transaction, if it had one."""
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = [0.0] + [0] * _BUCKETS + [0.0] + [0] * _BUCKETS
+        row[0] += seconds
+        row[1 + bisect_left(BOUNDS, seconds)] += 1
+        if stored is not None:
+            row[_STORE] += stored
+            row[_STORE + 1 + bisect_left(BOUNDS, stored)] += 1
+
+    def _count_locked(self, key: tuple, seconds: float, stored: float | None) -> None:
         with self.lock:
-            row = self.rows.get(key)
-            if row is None:
-                row = self.rows[key] = [0.0] + [0] * _BUCKETS + [0.0] + [0] * _BUCKETS
-            row[0] += seconds
-            row[1 + bisect.bisect_left(BOUNDS, seconds)] += 1
-            if stored is not None:
-                row[_STORE] += stored
-                row[_STORE + 1 + bisect.bisect_left(BOUNDS, stored)] += 1
+            self._count(key, seconds, stored)
 
     def snapshot(self) -> list:
         """[[service, operation, mode, status, code, *row], ...] with names for labels."""

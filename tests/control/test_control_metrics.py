@@ -4,11 +4,13 @@ parsed by prometheus_client's own parser. Under --workers 2 the counts must add 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import pathlib
 import secrets
 import signal
 import time
+import urllib.error
 import urllib.request
 
 import botocore.exceptions
@@ -138,16 +140,20 @@ def requests_ok(samples, expected: dict) -> bool:
     )
 
 
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory):
-    """`serve --workers 2` on a SQLite file, with an admin token; TMPDIR is the test's, to watch the shared folder."""
-    tmp = tmp_path_factory.mktemp("metrics")
-    (tmp / "tmp").mkdir()
-    s = Server(state=str(tmp / "state.db"), extra=["--workers", "2", "--admin-token", TOKEN],
-               env=clean_env(TMPDIR=str(tmp / "tmp")))
-    s.tmp = tmp / "tmp"
-    yield s
-    s.stop()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def two_workers(request, tmp_path_factory):
+    """`serve --workers 2` with an admin token, on a new SQLite file or a new PostgreSQL database (whose requests
+    run on each worker's thread pool, so counting takes the lock)."""
+    from pg import fresh_database
+
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            state = str(tmp_path_factory.mktemp("metrics") / "state.db")
+        else:
+            state = stack.enter_context(fresh_database())
+        s = Server(state=state, extra=["--workers", "2", "--admin-token", TOKEN], env=clean_env())
+        stack.callback(s.stop)
+        yield s
 
 
 def test_two_workers_add_up_exactly(two_workers, account):
