@@ -280,3 +280,29 @@ def test_kill_9_mid_burst_loses_no_acknowledged_write(database, replicas):
                 if not token:
                     break
             assert arns <= listed, (account, len(arns - listed))
+
+
+def test_a_deadlock_is_retried_not_answered(database, replicas):
+    """A transaction of the test's own and a TagResource deadlock (item row, then account row, against account row,
+    then item row). PostgreSQL aborts the server's side, the one that waited longest; the server runs the request
+    again and answers 200."""
+    import psycopg
+
+    account = "715000000001"
+    c = replicas[2].client("codestar-connections", account=account, retries=0)  # the server retries, not boto3
+    arn = c.create_connection(ProviderType="GitHub", ConnectionName="dl")["ConnectionArn"]
+    other = psycopg.connect(database)
+    other.execute("SET deadlock_timeout = '10s'")  # the server's side (1 s, the default) detects the deadlock first
+    other.execute("SELECT 1 FROM items WHERE id = %s FOR UPDATE", (arn,))
+    started = time.monotonic()
+    tagging = concurrent.futures.ThreadPoolExecutor(1).submit(c.tag_resource, ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}])
+    time.sleep(0.3)  # it holds the account's row and waits for the item's
+    try:
+        other.execute("SELECT account FROM accounts WHERE account = %s FOR UPDATE", (account,))  # returns once the server's side is aborted
+        assert not tagging.done()
+    finally:
+        other.rollback()
+        other.close()
+    tagging.result(timeout=30)
+    assert time.monotonic() - started >= 0.9  # it did wait for the deadlock check
+    assert c.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]

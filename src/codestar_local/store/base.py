@@ -56,6 +56,10 @@ class Conflict(Exception):
     """A write transaction lost to a concurrent one (serialization failure, deadlock); running it again may work."""
 
 
+class NeedsSnapshot(Exception):
+    """A read begun as one statement (Store.read(snapshot=False)) asked for a second: run it again in a snapshot."""
+
+
 class Store:
     """Base class: subclasses implement read()/write() yielding a Tx."""
 
@@ -64,7 +68,9 @@ class Store:
     blocking: bool = False
     size: int = 1  # transactions the store can run at once
 
-    def read(self) -> contextlib.AbstractContextManager[Tx]:
+    def read(self, snapshot: bool = True) -> contextlib.AbstractContextManager[Tx]:
+        """A read transaction. snapshot=False promises one statement, which a store may run without a transaction
+        of its own; a second statement then raises NeedsSnapshot (reads have no side effects: run them again)."""
         raise NotImplementedError
 
     def write(self, account: str | None = None) -> contextlib.AbstractContextManager[Tx]:

@@ -19,7 +19,7 @@ import contextlib
 import os
 
 from ..errors import AwsError
-from .base import Conflict, decode
+from .base import Conflict, NeedsSnapshot, decode
 from .sql import SCHEMA, SqlStore, SqlTx
 
 DEFAULT_POOL = 8  # connections per process; --db-pool
@@ -91,8 +91,12 @@ class PostgresStore(SqlStore):
             _create(conn)
 
     @contextlib.contextmanager
-    def read(self):
+    def read(self, snapshot: bool = True):
         with self.pool.connection() as conn:
+            if not snapshot:
+                # One statement is its own snapshot: no BEGIN and COMMIT round trips.
+                yield PostgresTx(_OneStatement(conn))
+                return
             conn.execute(READ)
             try:
                 yield PostgresTx(conn)
@@ -135,6 +139,22 @@ class PostgresStore(SqlStore):
 
     def close(self) -> None:
         self.pool.close()
+
+
+class _OneStatement:
+    """A connection that runs one statement in autocommit, and refuses a second (NeedsSnapshot)."""
+
+    __slots__ = ("conn", "used")
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.used = False
+
+    def execute(self, *args):
+        if self.used:
+            raise NeedsSnapshot("a second statement")
+        self.used = True
+        return self.conn.execute(*args)
 
 
 def _lock(conn, account: str | None) -> None:

@@ -133,7 +133,7 @@ class SqliteStore(SqlStore):
         self._reading = _Reading(self.lock, self._tx, shared=not self.memory)
 
     # Plain context-manager objects: a generator-based one costs more than the point read it wraps.
-    def read(self):
+    def read(self, snapshot=True):
         return self._reading
 
     def write(self, account=None):
