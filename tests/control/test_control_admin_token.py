@@ -623,11 +623,12 @@ def commands(w: World, guarded, snapshot_file) -> dict:
         "state import": ("state", "import", str(snapshot_file), *e),
         "sync push": ("sync", "push", "--link", w.link, "--branch", "main", "--duration", "0", *e),
         "sync blocker": ("sync", "blocker", "--resource", w.stack, "--account", w.account, *e),
+        "sync remote": ("sync", "remote", "--link", w.link, *e),
     }
 
 
 COMMANDS = ["connection handshake", "connection status", "host setup", "host status", "reset", "requests", "state export",
-            "state import", "sync push", "sync blocker"]
+            "state import", "sync push", "sync blocker", "sync remote"]
 
 
 def test_every_operator_command_is_covered():
