@@ -216,7 +216,7 @@ def test_writers_of_two_accounts_do_not_wait_on_each_other(database, replicas):
     ca, cb = replicas[0].client("codestar-connections", account=a), replicas[1].client("codestar-connections", account=b)
     ca.create_connection(ProviderType="GitHub", ConnectionName="first")  # A's row exists
     holder = psycopg.connect(database)
-    holder.execute("SELECT account FROM accounts WHERE account = %s FOR UPDATE", (a,))
+    holder.execute("SELECT account FROM accounts WHERE account = %s FOR UPDATE", (a,))  # what a writer of A takes
     waiting = concurrent.futures.ThreadPoolExecutor(1).submit(ca.create_connection, ProviderType="GitHub", ConnectionName="held")
     try:
         started = time.monotonic()
