@@ -6,10 +6,12 @@ in-process mock and the tests all go through it.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import functools
 import itertools
 import logging
+import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,12 +19,13 @@ from dataclasses import dataclass
 from . import __version__, auth, browser, metrics, routing, spec
 from .errors import AwsError
 from .messages import Request, Response  # noqa: F401  (re-exported: the transports build them)
-from .store import Store, open_store
+from .store import Conflict, NeedsSnapshot, Store, open_store
 
 log = logging.getLogger("codestar_local")
 
 CONTROL_PREFIX = "/_codestar-local/"
 GIT_PREFIX = "/_codestar-local/git/"
+WRITE_ATTEMPTS = 5  # a write that loses to a concurrent one (store.Conflict) runs again, this many times in all
 
 
 @dataclass
@@ -56,10 +59,6 @@ class Config:
     # answered, so a DNS-rebinding page cannot reach the server through the browser.
     loopback_only: bool = False
     allow_hosts: tuple = ()
-    # Prometheus metrics (metrics.py): counted per request unless off; metrics_dir is where the workers of
-    # `serve --workers N` share their counts.
-    metrics: bool = True
-    metrics_dir: str | None = None
     # Git sync (docs/GITSYNC.md): where the links' Git repositories live (None: beside the SQLite file, or a
     # temporary directory for memory), and the largest Git request body (pushes are larger than API requests).
     git_dir: str | None = None
@@ -67,6 +66,10 @@ class Config:
     # SQLite file state: "normal" (synchronous=NORMAL: survives a process crash) or "full" (synchronous=FULL: also
     # a power loss). Memory and PostgreSQL ignore it (docs/OPERATIONS.md).
     durability: str = "normal"
+    # Prometheus metrics (metrics.py): counted per request unless off; metrics_dir is where the workers of
+    # `serve --workers N` share their counts.
+    metrics: bool = True
+    metrics_dir: str | None = None
 
 
 class Ctx:
@@ -117,6 +120,7 @@ class App:
         elif self.config.auth != "off":
             raise ValueError(f"auth must be 'off' or 'verify', not {self.config.auth!r}")
         self.recent: collections.deque = collections.deque(maxlen=self.config.request_log_size)
+        self._snapshot_reads: set = set()  # read operations that ran more than one statement (App._read)
         threads = getattr(self.store, "blocking", False)  # requests run on a thread pool (see __call__)
         self.tally = metrics.Tally(self.services, self.config.metrics_dir, threads) if self.config.metrics else None
         self.control = ControlApi(self)
@@ -159,11 +163,9 @@ class App:
             now = self.clock()
             entered = time.perf_counter()
             if op.readonly:
-                with self.store.read() as tx:
-                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
+                output = self._read(method, service, op, caller, params, now, request_id)
             else:
-                with self.store.write() as tx:
-                    output = method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
+                output = self._write(method, service, op, caller, params, now, request_id)
             stored = time.perf_counter() - entered
             headers, body = codec.encode_output(service, op, output)
             status = 200
@@ -194,7 +196,40 @@ class App:
             self.tally.request((service_name, op_name, status, code), seconds, stored)
         return Response(status, headers, body)
 
+    def _read(self, method, service, op, caller, params, now, request_id):
+        # An operation runs as one statement until it once needs two; from then on, always in a snapshot.
+        key = (service.name, op.name)
+        if key not in self._snapshot_reads:
+            try:
+                with self.store.read(snapshot=False) as tx:
+                    return method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
+            except NeedsSnapshot:
+                self._snapshot_reads.add(key)
+        with self.store.read() as tx:
+            return method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
+
+    def _write(self, method, service, op, caller, params, now, request_id):
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.store.write(caller.account) as tx:
+                    return method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
+            except Conflict as e:
+                log.info("request %s: a concurrent write won (%s); attempt %d of %d", request_id, e, attempt + 1, WRITE_ATTEMPTS)
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        # Clients retry these: the operation's own concurrency (or server) error where its model has one, else a 500.
+        for code in ("ConcurrentModificationException", "InternalServerException"):
+            if code in op.errors:
+                raise AwsError(code, "The request conflicted with concurrent requests on the same account; retry it")
+        raise AwsError("InternalFailure", "The request conflicted with concurrent requests on the same account; retry it", status=500)
+
     # -- ASGI --------------------------------------------------------------
+    @functools.cached_property
+    def _threads(self):
+        """Where requests run when the store waits on a network database: one thread per pooled connection."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        return ThreadPoolExecutor(max_workers=self.store.size, thread_name_prefix="codestar-local")
+
     @functools.cached_property
     def git(self):
         """The links' Git remote (gitremote/), made on first use."""
@@ -261,7 +296,10 @@ class App:
         req = Request(
             scope["method"], scope["path"], headers, b"".join(chunks), scope.get("query_string", b"").decode("latin-1"), too_big
         )
-        resp = self.handle(req)
+        if self.store.blocking:
+            resp = await asyncio.get_running_loop().run_in_executor(self._threads, self.handle, req)
+        else:
+            resp = self.handle(req)
         if not control:  # control responses carry their own security headers (control/guard.py)
             resp.headers.append(browser.NOSNIFF)
         if cors is not None:
@@ -298,6 +336,8 @@ class App:
             pass
 
     def close(self) -> None:
+        if "_threads" in self.__dict__:
+            self._threads.shutdown(wait=True)
         if "git" in self.__dict__:
             self.git.close()
         self.store.close()

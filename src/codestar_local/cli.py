@@ -56,6 +56,11 @@ def cmd_serve(args) -> int:
         os.environ["CODESTAR_LOCAL_GIT_DIR"] = os.path.abspath(args.git_dir)
     if args.max_git_body is not None:
         os.environ["CODESTAR_LOCAL_MAX_GIT_BODY"] = str(args.max_git_body)
+    if args.db_pool is not None:
+        if args.db_pool < 1:
+            print("codestar-local: --db-pool needs at least 1 connection", file=sys.stderr)
+            return 2
+        os.environ["CODESTAR_LOCAL_DB_POOL"] = str(args.db_pool)
     problem = _trust_settings(args)
     if problem:
         print(f"codestar-local: {problem}", file=sys.stderr)
@@ -174,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("CODESTAR_LOCAL_PORT", "4599")))
     serve.add_argument("--state", default=os.environ.get("CODESTAR_LOCAL_STATE"), help="SQLite file, 'memory', or postgresql://...")
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--db-pool", type=int, default=None, metavar="N",
+                       help="PostgreSQL connections (and request threads) per process (8; or CODESTAR_LOCAL_DB_POOL)")
     serve.add_argument("--auto-handshake", type=float, nargs="?", const=0.0, default=None, metavar="SECONDS",
                        help="make new connections and hosts AVAILABLE after SECONDS (default off; 0 when given bare)")
     serve.add_argument("--vpc-init-seconds", type=float, default=None, help="how long a VPC host stays VPC_CONFIG_INITIALIZING (1)")
@@ -202,12 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("--max-depth", type=int, default=None, metavar="N", help="deepest JSON/CBOR nesting (32)")
     trust.add_argument("--request-timeout", type=float, default=None, metavar="SECONDS",
                        help="time a client has to send a whole request (30)")
+    serve.add_argument("--metrics", choices=("on", "off"), default=os.environ.get("CODESTAR_LOCAL_METRICS", "on"),
+                       help="count requests for GET /_codestar-local/metrics (docs/OPERATIONS.md; default on)")
     serve.add_argument("--git-dir", default=None, metavar="DIR",
                        help="where the Git repositories of repository links live (default: beside the SQLite file, "
                        "a temporary directory for --state memory; shared storage for several PostgreSQL replicas)")
     serve.add_argument("--max-git-body", type=int, default=None, metavar="BYTES", help="largest Git push or fetch request (256 MiB)")
-    serve.add_argument("--metrics", choices=("on", "off"), default=os.environ.get("CODESTAR_LOCAL_METRICS", "on"),
-                       help="count requests for GET /_codestar-local/metrics (docs/OPERATIONS.md; default on)")
     serve.add_argument("--log-level", default="warning")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
