@@ -6,10 +6,12 @@ than prompts). Without git the tests skip, except under CI=true, where they fail
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -100,6 +102,21 @@ class Work:
 
     def push(self, url: str, refspec: str = "main", check=True) -> subprocess.CompletedProcess:
         return self.git("push", url, refspec, check=check)
+
+
+def handshake(endpoint: str, arn: str, token: str | None = None) -> None:
+    """Complete a connection's handshake (control API): Git sync reads only through an AVAILABLE connection."""
+    req = urllib.request.Request(f"{endpoint}/_codestar-local/connections/handshake", data=json.dumps({"ConnectionArn": arn}).encode(),
+                                 method="POST", headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert json.loads(r.read())["ConnectionStatus"] == "AVAILABLE"
+
+
+def ready_link(git, server, name: str = "git-sync", **kw) -> dict:
+    """A repository link through a new AVAILABLE connection (the sync fixtures' Git helper makes them)."""
+    connection = git.connection(name=name)
+    handshake(server.endpoint_url, connection)
+    return git.link(connection, **kw)
 
 
 def remote_url(endpoint: str, link_id: str) -> str:

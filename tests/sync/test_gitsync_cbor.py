@@ -5,7 +5,7 @@ from __future__ import annotations
 import cbor2
 import pytest
 
-from .gitwork import TEMPLATE, UNKNOWN_TYPE, Work, deployment, remote_url, repository_settled, settled
+from .gitwork import TEMPLATE, UNKNOWN_TYPE, Work, deployment, handshake, remote_url, repository_settled, settled
 from .test_sync_cbor import cbor, cbor_models  # noqa: F401  (the CBOR client fixtures)
 
 STACK_SYNC = "CFN_STACK_SYNC"
@@ -18,6 +18,7 @@ def work(tmp_path):
 
 def test_git_sync_cycle_over_cbor(cbor, server, work):  # noqa: F811
     conn = cbor.create_connection(ProviderType="GitHub", ConnectionName="cbor-git")["ConnectionArn"]
+    handshake(server.endpoint_url, conn)
     link_id = cbor.create_repository_link(ConnectionArn=conn, OwnerId="octo", RepositoryName="cbor")["RepositoryLinkInfo"]["RepositoryLinkId"]
     cbor.create_sync_configuration(Branch="main", ConfigFile="cfn/deployment.yaml", RepositoryLinkId=link_id, ResourceName="cbor-web",
                                    RoleArn="arn:aws:iam::123456789012:role/r", SyncType=STACK_SYNC)

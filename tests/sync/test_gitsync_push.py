@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .gitwork import BROKEN_YAML, TEMPLATE, UNKNOWN_TYPE, Work, deployment, remote_url, repository_settled, settled, texts
+from .gitwork import BROKEN_YAML, TEMPLATE, UNKNOWN_TYPE, Work, deployment, handshake, ready_link, remote_url, repository_settled, settled, texts
 
 WEB = "stacks/web"
 
@@ -23,7 +23,7 @@ def work(tmp_path):
 @pytest.fixture
 def linked(git, server):
     """A link with one sync configuration (stack `web`, stacks/web/deployment.yaml on main) and its remote."""
-    link = git.link(owner="octo", repo="infra")
+    link = ready_link(git, server, owner="octo", repo="infra")
     git.config(link["RepositoryLinkId"], "web", config_file=f"{WEB}/deployment.yaml")
     return link, remote_url(server.endpoint_url, link["RepositoryLinkId"])
 
@@ -148,7 +148,7 @@ def test_template_outside_the_folder_counts_as_the_stack_s_file(git, work, linke
 
 
 def test_two_sync_configurations_on_one_branch(git, work, server):
-    link = git.link(owner="octo", repo="platform")
+    link = ready_link(git, server, owner="octo", repo="platform")
     link_id = link["RepositoryLinkId"]
     git.config(link_id, "web", config_file="web/deployment.yaml")
     git.config(link_id, "db", config_file="db/deployment.yaml", TriggerResourceUpdateOn="FILE_CHANGE")
@@ -204,7 +204,7 @@ PROBLEMS = {
 
 
 def test_deployment_file_and_template_problems(git, work, server):
-    link_id = git.link(owner="octo", repo="problems")["RepositoryLinkId"]
+    link_id = ready_link(git, server, owner="octo", repo="problems")["RepositoryLinkId"]
     for folder in PROBLEMS:
         git.config(link_id, folder, config_file=f"{folder}/deployment.yaml")
     for folder, (deploy, files, _) in PROBLEMS.items():
@@ -226,7 +226,7 @@ def test_deployment_file_and_template_problems(git, work, server):
 
 
 def test_deleting_the_branch_changes_nothing(git, work, server):
-    link_id = git.link(owner="octo", repo="branches")["RepositoryLinkId"]
+    link_id = ready_link(git, server, owner="octo", repo="branches")["RepositoryLinkId"]
     git.config(link_id, "feature-stack", branch="feature", config_file=f"{WEB}/deployment.yaml")
     url = remote_url(server.endpoint_url, link_id)
     valid_web(work)
@@ -256,3 +256,27 @@ def test_simulated_push_still_works_beside_git(git, work, linked, control):
     assert out["Resources"][0]["Status"] == "INITIATED"
     latest = git.resource_status("web")["LatestSync"]
     assert latest["Status"] == "FAILED" and latest["Events"][-1]["Event"] == "told by hand"
+
+
+def test_a_connection_that_is_not_available_cannot_be_read(git, work, server):
+    connection = git.connection(name="pending")
+    link_id = git.link(connection, owner="octo", repo="pending")["RepositoryLinkId"]
+    git.config(link_id, "pending-web", config_file=f"{WEB}/deployment.yaml")
+    url = remote_url(server.endpoint_url, link_id)
+    valid_web(work)
+    sha = work.commit("before the handshake")
+    pushed = work.push(url)  # the push itself is accepted: the remote is the emulator's
+    assert "Git sync of stack pending-web: NOT_SYNCED" in pushed.stderr
+    repo = repository_settled(git.client, link_id, sha)
+    assert repo["Status"] == "FAILED"
+    assert repo["Events"][-1]["Event"] == (f"Connection {connection} is PENDING; Git sync reads the repository only through an "
+                                           "AVAILABLE connection (complete its handshake)")
+    with pytest.raises(git.client.exceptions.ResourceNotFoundException):
+        git.client.get_resource_sync_status(ResourceName="pending-web", SyncType="CFN_STACK_SYNC")
+    assert git.blockers("pending-web") == []
+    # After the handshake the next push syncs.
+    handshake(server.endpoint_url, connection)
+    work.write(f"{WEB}/template.yaml", TEMPLATE + "# after\n")
+    after = work.commit("after the handshake")
+    work.push(url)
+    assert settled(git.client, "pending-web", after)["LatestSync"]["Status"] == "SUCCEEDED"

@@ -13,7 +13,7 @@ import pytest
 
 from servers import Server
 
-from .gitwork import TEMPLATE, Work, deployment, name_url, remote_url, settled
+from .gitwork import TEMPLATE, Work, deployment, handshake, name_url, ready_link, remote_url, settled
 
 TOKEN = "git-sync-admin-token-1234567890"
 
@@ -30,7 +30,7 @@ def commit_stack(work: Work, folder: str = "stacks/web", note: str = "") -> str:
 
 
 def test_clone_fetch_and_push_through_both_url_forms(git, work, server, tmp_path, account):
-    link = git.link(owner="octo-org", repo="infra.live")
+    link = ready_link(git, server, owner="octo-org", repo="infra.live")
     link_id = link["RepositoryLinkId"]
     git.config(link_id, "web", config_file="stacks/web/deployment.yaml")
     by_id = remote_url(server.endpoint_url, link_id)
@@ -73,7 +73,7 @@ def test_the_name_form_of_two_links_to_one_repository_is_ambiguous(git, work, se
 
 
 def test_a_push_larger_than_the_api_body_limit(git, work, server):
-    link_id = git.link(owner="octo", repo="big")["RepositoryLinkId"]
+    link_id = ready_link(git, server, owner="octo", repo="big")["RepositoryLinkId"]
     git.config(link_id, "big-stack", config_file="stacks/web/deployment.yaml")
     work.write("assets/blob.bin", os.urandom(3 * 1024 * 1024))  # random: the pack cannot compress it below 2 MiB
     sha = commit_stack(work)
@@ -86,6 +86,7 @@ def test_the_admin_token_is_the_git_password(tmp_path):
     try:
         client = server.client("codeconnections", account="123456789012")
         conn = client.create_connection(ProviderType="GitLab", ConnectionName="guarded")["ConnectionArn"]
+        handshake(server.endpoint_url, conn, TOKEN)
         link_id = client.create_repository_link(ConnectionArn=conn, OwnerId="grp", RepositoryName="app")["RepositoryLinkInfo"]["RepositoryLinkId"]
         client.create_sync_configuration(Branch="main", ConfigFile="stacks/web/deployment.yaml", RepositoryLinkId=link_id,
                                          ResourceName="guarded-web", RoleArn="arn:aws:iam::123456789012:role/r", SyncType="CFN_STACK_SYNC")

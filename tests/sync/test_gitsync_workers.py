@@ -9,7 +9,7 @@ import pytest
 
 from servers import Server
 
-from .gitwork import TEMPLATE, UNKNOWN_TYPE, Work, deployment, remote_url
+from .gitwork import TEMPLATE, UNKNOWN_TYPE, Work, deployment, handshake, remote_url
 
 STACK_SYNC = "CFN_STACK_SYNC"
 
@@ -48,6 +48,7 @@ def seen_by_every_process(server, account: str, resource: str, sha: str, status:
 def test_pushes_are_seen_by_every_worker(two_workers, account, tmp_path):
     c = two_workers.client("codeconnections", account=account)
     conn = c.create_connection(ProviderType="GitHub", ConnectionName="w")["ConnectionArn"]
+    handshake(two_workers.endpoint_url, conn)
     link_id = c.create_repository_link(ConnectionArn=conn, OwnerId="o", RepositoryName="r")["RepositoryLinkInfo"]["RepositoryLinkId"]
     for name in ("w-web", "w-db"):
         c.create_sync_configuration(Branch="main", ConfigFile=f"{name}/deployment.yaml", RepositoryLinkId=link_id, ResourceName=name,

@@ -11,7 +11,7 @@ import posixpath
 import uuid
 from dataclasses import dataclass, field
 
-from ..services.connections import CONNECTION
+from ..services.connections import CONNECTION, effective
 from ..services.sync import (
     REPOSITORY_SYNC_ATTEMPT,
     RESOURCE_SYNC_ATTEMPT,
@@ -98,13 +98,25 @@ def branch_configs(tx, link, branch: str) -> list:
     return [c for c in tx.list(SYNC_CONFIGURATION, link.account, parent=link.data["RepositoryLinkId"]) if c.data["Branch"] == branch]
 
 
+def unreadable(ctx, ld: dict, connection, needs_available: bool) -> str | None:
+    """Why Git sync cannot read the repository through the link's connection, or None."""
+    if connection is None or connection.account != ctx.account:
+        return f"Connection {ld['ConnectionArn']} does not exist; the repository cannot be read"
+    status = effective(connection, ctx.now)["ConnectionStatus"]
+    if needs_available and status != "AVAILABLE":
+        return (f"Connection {ld['ConnectionArn']} is {status}; Git sync reads the repository only through an AVAILABLE "
+                "connection (complete its handshake)")
+    return None
+
+
 def record_push(ctx, link, branch: str, sha: str, judge, duration: float = DEFAULT_SYNC_SECONDS,
-                outcome: str | None = None, reason: str | None = None) -> dict:
+                outcome: str | None = None, reason: str | None = None, needs_available: bool = False) -> dict:
     """What Git sync does when `sha` lands on `branch` of the linked repository.
 
     `judge(config) -> Verdict` says how each stack's sync ends. `outcome`/`reason` (the simulated push) fix the
-    repository sync's end; without them it fails when a stack's sync fails. ctx.account/ctx.region are the
-    link's. Returns a summary for the control API.
+    repository sync's end; without them it fails when a stack's sync fails. A real push `needs_available`: the
+    link's connection must be AVAILABLE (the simulated push predates that rule and keeps working on a PENDING
+    one). ctx.account/ctx.region are the link's. Returns a summary for the control API.
     """
     now = ctx.now
     ld = link.data
@@ -131,10 +143,10 @@ def record_push(ctx, link, branch: str, sha: str, judge, duration: float = DEFAU
         repo_events.append(event(start, "INITIATED", f"Commit {short} detected on branch {branch}; repository sync initiated", sha, "INITIATED"))
         repo_events.append(event(step, "IN_PROGRESS", f"Reading the deployment files of branch {branch} at {short}", sha, "IN_PROGRESS"))
         resources = []
-        if connection is None or connection.account != ctx.account:
-            # The connection was deleted: Git sync can no longer read the repository.
+        text = unreadable(ctx, ld, connection, needs_available)
+        if text:
+            # The connection was deleted (or is not AVAILABLE): Git sync cannot read the repository.
             repo_outcome = "FAILED"
-            text = f"Connection {ld['ConnectionArn']} does not exist; the repository cannot be read"
             repo_events.append(event(ends, "FAILED", text, sha, "FAILED"))
             resources = [{"ResourceName": c.data["ResourceName"], "Status": "NOT_SYNCED", "Reason": text} for c in group]
         else:

@@ -67,7 +67,7 @@ class GitSync:
             link = tx.get(REPOSITORY_LINK, link_arn)
             if link is None:
                 return []
-            summary = attempts.record_push(attempts.context(app, tx, link), link, branch, new, judge)
+            summary = attempts.record_push(attempts.context(app, tx, link), link, branch, new, judge, needs_available=True)
         by_name = {key.rsplit("/", 1)[1]: v for key, v in verdicts.items()}
         return [self._line(r, by_name.get(r["ResourceName"])) for r in summary["Resources"]]
 
