@@ -106,11 +106,16 @@ class SqlStore(Store):
 
     def dump(self) -> dict:
         with self.lock:
-            items = [
-                {"seq": r[0], "kind": r[1], "id": r[2], "account": r[3], "region": r[4], "parent": r[5], "data": decode(r[6])}
-                for r in self.db.execute(f"SELECT {COLUMNS} FROM items ORDER BY seq")
-            ]
-            retired = [r[0] for r in self.db.execute("SELECT id FROM retired ORDER BY id")]
+            # One read transaction: in WAL mode both SELECTs see one snapshot, whatever other processes commit.
+            self.db.execute("BEGIN")
+            try:
+                items = [
+                    {"seq": r[0], "kind": r[1], "id": r[2], "account": r[3], "region": r[4], "parent": r[5], "data": decode(r[6])}
+                    for r in self.db.execute(f"SELECT {COLUMNS} FROM items ORDER BY seq")
+                ]
+                retired = [r[0] for r in self.db.execute("SELECT id FROM retired ORDER BY id")]
+            finally:
+                self.db.execute("COMMIT")
         return {"items": items, "retired": retired}
 
     def _load_rows(self, tx, snapshot: dict) -> None:
