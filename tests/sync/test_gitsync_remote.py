@@ -198,3 +198,65 @@ def test_git_dir_defaults_beside_the_state_file(tmp_path):
         assert (tmp_path / "state.db-git" / f"{link_id}.git" / "HEAD").is_file()
     finally:
         server.stop()
+
+
+def _http(url: str, data=None, content_type=None, method=None, headers=None) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, data=data, method=method, headers={**({"Content-Type": content_type} if content_type else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+RECEIVE = "application/x-git-receive-pack-request"
+UPLOAD = "application/x-git-upload-pack-request"
+
+
+def test_bad_git_requests_are_client_errors(git, server):
+    link_id = git.link(owner="octo", repo="hostile")["RepositoryLinkId"]
+    base = remote_url(server.endpoint_url, link_id)
+    update = b"0" * 40 + b" " + b"1" * 40 + b" refs/heads/main\0report-status\n"
+    cases = [
+        (base + "/git-receive-pack", b"garbage", RECEIVE, {}, 400),
+        (base + "/git-receive-pack", os.urandom(300), RECEIVE, {}, 400),
+        (base + "/git-upload-pack", b"0032want " + b"a" * 40 + b"\n00000009done\n", UPLOAD, {}, 400),
+        (base + "/git-upload-pack", b"not gzip", UPLOAD, {"Content-Encoding": "gzip"}, 400),
+        (base + "/git-upload-pack", b"x", "text/plain", {}, 403),
+        (base + "/info/refs?service=git-nope", None, None, {}, 403),
+        (base + "/nothing-here", None, None, {}, 404),
+        (f"{server.endpoint_url}/_codestar-local/git/../../etc/passwd", None, None, {}, 404),
+        (f"{server.endpoint_url}/_codestar-local/git/{link_id}.gitx/info/refs", None, None, {}, 404),
+        (f"{server.endpoint_url}/_codestar-local/git/", None, None, {}, 404),
+    ]
+    for url, data, content_type, headers, expected in cases:
+        status, body = _http(url, data, content_type, headers=headers)
+        assert status == expected, (url, data, status, body)
+        assert b"Traceback" not in body
+    # A broken pack after valid commands: receive-pack's own report (as git http-backend answers), no ref moves.
+    status, body = _http(base + "/git-receive-pack", b"%04x" % (len(update) + 4) + update + b"0000PACKnot a pack", RECEIVE)
+    assert status == 200 and b"unpack " in body and b"unpack ok" not in body
+    assert b"refs/heads/main" not in _http(base + "/info/refs?service=git-upload-pack")[1]
+    # A state-changing Git request from a web page elsewhere is refused before it runs.
+    status, body = _http(base + "/git-receive-pack", b"0000", RECEIVE, headers={"Origin": "http://evil.example"})
+    assert status == 403 and b"another web origin" in body
+    assert _http(f"{server.endpoint_url}/_codestar-local/health")[0] == 200
+
+
+def test_the_git_body_limit_is_its_own(tmp_path):
+    server = Server(extra=["--max-git-body", "200000"])
+    try:
+        client = server.client("codeconnections", account="444444444444")
+        conn = client.create_connection(ProviderType="GitHub", ConnectionName="limit")["ConnectionArn"]
+        link_id = client.create_repository_link(ConnectionArn=conn, OwnerId="o", RepositoryName="r")["RepositoryLinkInfo"]["RepositoryLinkId"]
+        url = remote_url(server.endpoint_url, link_id)
+        status, body = _http(url + "/git-receive-pack", b"0" * 200001, RECEIVE)
+        assert status == 413 and b"--max-git-body" in body
+        work = Work(tmp_path / "work", tmp_path / "home").init()
+        work.write("big.bin", os.urandom(400_000))
+        work.commit()
+        refused = work.push(url, check=False)
+        assert refused.returncode != 0
+        assert work.git("ls-remote", url).stdout == ""  # nothing landed
+    finally:
+        server.stop()

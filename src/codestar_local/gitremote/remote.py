@@ -15,13 +15,16 @@ import asyncio
 import base64
 import binascii
 import functools
+import gzip
 import logging
 import re
 import tempfile
 import urllib.parse
+import zlib
 
+from dulwich.errors import GitProtocolError, HangupException, ObjectFormatException
 from dulwich.server import Backend
-from dulwich.web import GunzipFilter, HTTPGitApplication, LimitedInputFilter
+from dulwich.web import ChunkedEncodingError, GunzipFilter, HTTPGitApplication, LimitedInputFilter
 
 from ..services.connections import REPOSITORY_LINK
 from .repositories import Repositories, default_git_dir
@@ -33,6 +36,8 @@ BY_ID = re.compile(r"(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-f
 BY_NAME = re.compile(r"(?P<account>[0-9]{12})/(?P<owner>[^/]+)/(?P<repo>[^/]+?)\.git(?P<tail>/.*)?")
 REALM = b'Basic realm="codestar-local git"'
 SPOOL_BYTES = 1024 * 1024
+BAD_REQUEST = (GitProtocolError, HangupException, ObjectFormatException, ChunkedEncodingError, EOFError, ValueError,
+               gzip.BadGzipFile, zlib.error)
 
 
 def url(endpoint: str, link_id: str) -> str:
@@ -239,6 +244,10 @@ class GitRemote:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+        except BAD_REQUEST as e:
+            # A body that is not the Git protocol: the client's mistake, not ours.
+            log.info("Git request %s %s is not valid: %s", scope["method"], scope["path"], e)
+            return 400, [(b"content-type", b"text/plain; charset=utf-8")], [b"Not a valid Git smart HTTP request\n"]
         except Exception:
             log.exception("Git request %s %s failed", scope["method"], scope["path"])
             if "status" not in started or not chunks:
