@@ -214,6 +214,8 @@ def make_version_1(url) -> None:
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO items (seq, kind, id, account, region, parent, data) VALUES (%s, %s, %s, %s, %s, %s, %s)", items)
             cur.executemany("INSERT INTO retired (id) VALUES (%s)", retired)
+        # As the release left it: the sequence past every row it inserted.
+        conn.execute("SELECT setval(pg_get_serial_sequence('items', 'seq'), (SELECT MAX(seq) FROM items))")
 
 
 def pg_meta(conn) -> dict:
@@ -297,3 +299,69 @@ def test_fixture_file_is_self_contained():
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     finally:
         db.close()
+
+
+def replay(server: Server) -> list[str]:
+    problems = []
+    for r in ANSWERS["reads"]:
+        client = server.client(r["service"], account=r["account"], region=r["region"])
+        got = plain(getattr(client, xform_name(r["operation"]))(**r["params"]))
+        problems += missing(r["answer"], got, f"{r['service']} {r['operation']} {r['params']}")
+    return problems
+
+
+def start_together(state: str, count: int = 3) -> list[Server]:
+    """`count` serve processes launched at the same moment on one state; each constructor waits until healthy."""
+    servers, errors = [None] * count, []
+
+    def start(i):
+        try:
+            servers[i] = Server(state=state)
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    if errors:
+        for s in servers:
+            if s is not None:
+                s.stop()
+        raise errors[0]
+    return servers
+
+
+def test_replicas_serving_an_old_postgres_database_migrate_once_and_answer_as_before():
+    with fresh_database() as url:
+        make_version_1(url)
+        servers = start_together(url)
+        try:
+            for s in servers:
+                assert replay(s) == []
+            # Writes through every replica, after the migration: the accounts rows lock, new seqs follow the old.
+            for n, s in enumerate(servers):
+                conn = s.client("codeconnections", account="111122223333")
+                conn.create_connection(ProviderType="GitHub", ConnectionName=f"replica-{n}")
+            names = [c["ConnectionName"] for c in servers[0].client("codeconnections", account="111122223333").list_connections()["Connections"]]
+            assert names == ["fixture-github", "fixture-bitbucket", "fixture-on-host", "replica-0", "replica-1", "replica-2"]
+        finally:
+            lines = [output(s) for s in servers]
+        assert sum(f"migrated from schema version 1 to {VERSION}" in line for line in lines) == 1, lines
+        with connect(url) as conn:
+            assert pg_meta(conn)["schema_version"] == str(VERSION)
+
+
+def test_serve_refuses_a_newer_postgres_database():
+    with fresh_database() as url:
+        make_version_1(url)
+        with connect(url) as conn:
+            conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(VERSION + 1),))
+            names, rows = tables(conn), pg_meta(conn)
+        result = serve("serve", "--port", str(free_port()), "--state", url)
+        assert result.returncode == 2, (result.stdout, result.stderr)
+        assert f"has schema version {VERSION + 1}" in result.stderr and f"versions up to {VERSION}" in result.stderr
+        assert "Traceback" not in result.stderr
+        with connect(url) as conn:
+            assert tables(conn) == names and pg_meta(conn) == rows
