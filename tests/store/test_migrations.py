@@ -184,6 +184,15 @@ def test_newer_file_is_refused_by_the_state_commands(tmp_path):
     assert_refused(serve("state", "import", str(snapshot), "--state", str(path)), path, before)
 
 
+def test_a_file_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "state.db"
+    path.write_bytes(b"not SQLite at all, " * 64)
+    before = path.read_bytes()
+    result = serve("serve", "--port", str(free_port()), "--state", str(path))
+    assert result.returncode == 2 and "is not a codestar-local state" in result.stderr and "Traceback" not in result.stderr
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+
+
 def test_fresh_file_is_created_at_the_current_version(tmp_path):
     path = tmp_path / "new.db"
     server = Server(state=str(path))

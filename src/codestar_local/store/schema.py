@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import sqlite3
 from dataclasses import dataclass
 
 
@@ -125,8 +126,8 @@ def _record(execute, found: int | None, steps: list[Step], p: str) -> None:
 
 def migrate_sqlite(db, where: str = "the SQLite state") -> Migration:
     """Bring a sqlite3 connection (isolation_level=None, no open transaction) to VERSION, in one transaction."""
-    db.execute("BEGIN IMMEDIATE")  # one worker at a time: the others wait (busy_timeout), then find it done
     try:
+        db.execute("BEGIN IMMEDIATE")  # one worker at a time: the others wait (busy_timeout), then find it done
         found = None
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -139,9 +140,11 @@ def migrate_sqlite(db, where: str = "the SQLite state") -> Migration:
                     db.execute(statement)
             _record(db.execute, found, steps, "?")
         db.execute("COMMIT")
-    except BaseException:
+    except BaseException as e:
         if db.in_transaction:
             db.execute("ROLLBACK")
+        if type(e) is sqlite3.DatabaseError:  # not OperationalError (locked, full disk): the file itself is wrong
+            raise SchemaError(f"{where} is not a codestar-local state: SQLite says \"{e}\". Nothing was changed.") from None
         raise
     return Migration(found, tuple(s.version for s in steps))
 
