@@ -26,11 +26,11 @@ SCALARS = (str, int, float, bool)
 
 try:
     import cfnlint.api
+    import cfnlint.config
     import cfnlint.decode
+    import cfnlint.runner
 except ImportError:  # the [gitsync] extra is not installed: templates are parsed, not linted
     cfnlint = None
-
-_lint_lock = threading.Lock()  # cfn-lint keeps caches of its own; one lint at a time per process
 
 
 class Problem(Exception):
@@ -159,17 +159,28 @@ def parse_template(text: str, path: str) -> dict:
     return template
 
 
-def lint(text: str, region: str) -> tuple[list, list]:
-    """cfn-lint's (errors, warnings) as 'E3006 line 11, column 5: message'; nothing without cfn-lint."""
-    if cfnlint is None:
-        return [], []
-    with _lint_lock:
-        matches = cfnlint.api.lint(text, config=cfnlint.api.ManualArgs(regions=[region]))
-    errors, warnings = [], []
-    for m in matches:
-        line = f"{m.rule.id} line {m.linenumber}, column {m.columnnumber}: {m.message}"
-        (errors if m.rule.id.startswith("E") else warnings).append(line)
-    return errors, warnings
+class Linter:
+    """cfn-lint with its rules loaded once per region: loading them takes ~0.2 s, a run on a small template ~15 ms."""
+
+    def __init__(self):
+        self._lock = threading.Lock()  # the rules are shared: one run at a time
+        self._regions: dict = {}
+
+    def __call__(self, template: dict, region: str) -> tuple[list, list]:
+        """(errors, warnings) as 'E3006 line 11, column 5: message'; nothing without cfn-lint."""
+        if cfnlint is None:
+            return [], []
+        with self._lock:
+            if region not in self._regions:
+                config = cfnlint.config.ConfigMixIn(regions=[region])
+                self._regions[region] = (config, cfnlint.runner.Runner(config).rules)
+            config, rules = self._regions[region]
+            matches = list(cfnlint.api.run_template_by_data(template, config, rules))
+        errors, warnings = [], []
+        for m in matches:
+            line = f"{m.rule.id} line {m.linenumber}, column {m.columnnumber}: {m.message}"
+            (errors if m.rule.id.startswith("E") else warnings).append(line)
+        return errors, warnings
 
 
 def check_parameters(template: dict, given: dict, path: str, deployment_path: str) -> None:
@@ -199,7 +210,7 @@ def touches(config: dict, changed: set[str], template: str | None) -> bool:
     return not folder and bool(changed) or any(f.startswith(folder + "/") for f in changed)
 
 
-def judge(repo, config: dict, commit, base, region: str) -> Verdict:
+def judge(repo, config: dict, commit, base, region: str, lint: Linter) -> Verdict:
     """How the stack of `config` syncs `commit`, against `base` (the commit it last synced, or None)."""
     changed = changed_files(repo, base, commit)
     config_file = clean_path(config["ConfigFile"]) or config["ConfigFile"]
@@ -231,7 +242,7 @@ def judge(repo, config: dict, commit, base, region: str) -> Verdict:
         return Verdict("FAILED", f"Template {template_path} is not UTF-8 text")
     except Problem as e:
         return Verdict("FAILED", str(e))
-    errors, warnings = lint(text, region)
+    errors, warnings = lint(template, region)
     details = [("LINT_ERROR", f"{template_path}: {m}") for m in errors[:LINT_SHOWN]]
     details += [("LINT_WARNING", f"{template_path}: {m}") for m in warnings[:LINT_SHOWN]]
     if errors:

@@ -27,6 +27,7 @@ def previous_commit(tx, config) -> str | None:
 class GitSync:
     def __init__(self, app):
         self.app = app
+        self.lint = checks.Linter()
 
     def on_push(self, link_arn: str, repo, updates) -> list[str]:
         """Sync every branch moved by `updates` [(old, new, ref)]; lines of news for the pushing client."""
@@ -58,7 +59,7 @@ class GitSync:
         def judge(config):
             if config.id not in verdicts:  # also a configuration created since the read above
                 base = checks.commit_of(repo, bases.get(config.id)) or checks.commit_of(repo, old)
-                verdicts[config.id] = checks.judge(repo, config.data, commit, base, config.region)
+                verdicts[config.id] = checks.judge(repo, config.data, commit, base, config.region, self.lint)
             return verdicts[config.id]
 
         for c in configs:
