@@ -77,8 +77,14 @@ def test_a_push_larger_than_the_api_body_limit(git, work, server):
     git.config(link_id, "big-stack", config_file="stacks/web/deployment.yaml")
     work.write("assets/blob.bin", os.urandom(3 * 1024 * 1024))  # random: the pack cannot compress it below 2 MiB
     sha = commit_stack(work)
-    work.push(remote_url(server.endpoint_url, link_id))
+    url = remote_url(server.endpoint_url, link_id)
+    work.push(url)
     assert settled(git.client, "big-stack", sha)["LatestSync"]["Status"] == "SUCCEEDED"
+    # The clone's answer (over 3 MiB) streams back whole.
+    clone = Work(work.path + "-clone", work.env["HOME"])
+    work.git("clone", "-q", url, clone.path, cwd=os.path.dirname(work.path))
+    with open(os.path.join(clone.path, "assets/blob.bin"), "rb") as a, open(os.path.join(work.path, "assets/blob.bin"), "rb") as b:
+        assert a.read() == b.read()
 
 
 def test_the_admin_token_is_the_git_password(tmp_path):

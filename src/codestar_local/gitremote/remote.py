@@ -99,23 +99,25 @@ class GitRemote:
 
     # -- ASGI -----------------------------------------------------------------------
     async def __call__(self, scope, receive, send, headers: dict) -> None:
-        body = None
         try:
             self._authorise(scope["method"], headers)
             body = await self._read_body(receive, headers)
-            if body is None:
-                return  # the client went away
-            loop = asyncio.get_running_loop()
-            status, out_headers, chunks = await loop.run_in_executor(None, self._serve, scope, headers, body)
         except _Answer as a:
-            status, out_headers, chunks = a.status, a.headers + [(b"content-type", b"text/plain; charset=utf-8")], [a.text.encode() + b"\n"]
+            payload = a.text.encode() + b"\n"
+            await send({"type": "http.response.start", "status": a.status, "headers": a.headers + _text_headers(payload)})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        if body is None:
+            return  # the client went away
+        loop = asyncio.get_running_loop()
+        stream = _Stream(loop)
+        work = loop.run_in_executor(None, self._serve, scope, headers, body, stream)
+        try:
+            await stream.relay(send)
         finally:
-            if body is not None:
-                body.close()
-        payload = b"".join(chunks)
-        out_headers.append((b"content-length", str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": out_headers})
-        await send({"type": "http.response.body", "body": payload})
+            stream.abandon()  # a client gone mid-answer must not leave the worker thread waiting
+            await work
+            body.close()
 
     def _authorise(self, method: str, headers: dict) -> None:
         guard = self.app.control.guard
@@ -165,19 +167,29 @@ class GitRemote:
         return spool
 
     # -- on a worker thread ---------------------------------------------------------
-    def _serve(self, scope, headers: dict, body):
+    def _serve(self, scope, headers: dict, body, stream) -> None:
         try:
-            link, tail = self._resolve(urllib.parse.unquote(scope["path"][len(PREFIX):]))
-        except _Answer as a:
-            return a.status, [(b"content-type", b"text/plain; charset=utf-8")], [a.text.encode() + b"\n"]
-        repo = self.repositories.open(link.data["RepositoryLinkId"])
-        try:
-            repo.hooks["post-receive"] = _SyncHook(self, link.id, repo)
-            for name in ("pre-receive", "update"):  # nothing from disk runs
-                repo.hooks.pop(name, None)
-            return self._wsgi(repo, scope, headers, body, tail)
+            try:
+                link, tail = self._resolve(urllib.parse.unquote(scope["path"][len(PREFIX):]))
+            except _Answer as a:
+                stream.answer(a.status, a.text)
+                return
+            repo = self.repositories.open(link.data["RepositoryLinkId"])
+            try:
+                repo.hooks["post-receive"] = _SyncHook(self, link.id, repo)
+                for name in ("pre-receive", "update"):  # nothing from disk runs
+                    repo.hooks.pop(name, None)
+                self._wsgi(repo, scope, headers, body, tail, stream)
+            finally:
+                repo.close()
+        except _ClientGone:
+            log.info("Git client of %s %s went away", scope["method"], scope["path"])
+        except Exception:
+            log.exception("Git request %s %s failed", scope["method"], scope["path"])
+            if not stream.started:
+                stream.answer(500, "The Git request failed (see the server log)")
         finally:
-            repo.close()
+            stream.finish()
 
     def _resolve(self, rest: str):
         """(link item, the path after .git) for the URL's tail, or a 404."""
@@ -202,7 +214,7 @@ class GitRemote:
             raise _Answer(409, f"Several repository links name this repository ({ids}): use {PREFIX}<RepositoryLinkId>.git")
         return found[0], tail or "/"
 
-    def _wsgi(self, repo, scope, headers: dict, body, tail: str):
+    def _wsgi(self, repo, scope, headers: dict, body, tail: str, stream) -> None:
         environ = {
             "REQUEST_METHOD": scope["method"],
             "SCRIPT_NAME": "",
@@ -226,35 +238,39 @@ class GitRemote:
                 environ["HTTP_" + name.upper().replace("-", "_")] = value
         app = LimitedInputFilter(GunzipFilter(HTTPGitApplication(_OneRepository(repo))),
                                  max_request_size=self.app.config.max_git_body)
-        started = {}
-        chunks = []
+        answer = {}
 
         def start_response(status, response_headers, exc_info=None):
-            started["status"] = int(status.split(" ", 1)[0])
-            started["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
-            return chunks.append
+            answer["status"] = int(status.split(" ", 1)[0])
+            answer["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
+            return write
+
+        def write(chunk: bytes) -> None:
+            if chunk:
+                if not stream.started:  # the status goes out with the first bytes: until then an error may change it
+                    stream.start(answer["status"], answer["headers"])
+                stream.write(chunk)
 
         try:
             result = app(environ, start_response)
             try:
                 for chunk in result:
-                    if chunk:
-                        chunks.append(chunk)
+                    write(chunk)
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
         except BAD_REQUEST as e:
+            if stream.started:
+                raise
             # A body that is not the Git protocol: the client's mistake, not ours.
             log.info("Git request %s %s is not valid: %s", scope["method"], scope["path"], e)
-            return 400, [(b"content-type", b"text/plain; charset=utf-8")], [b"Not a valid Git smart HTTP request\n"]
-        except Exception:
-            log.exception("Git request %s %s failed", scope["method"], scope["path"])
-            if "status" not in started or not chunks:
-                return 500, [(b"content-type", b"text/plain; charset=utf-8")], [b"The Git request failed (see the server log)\n"]
-        if "status" not in started:
-            return 500, [(b"content-type", b"text/plain; charset=utf-8")], [b"The Git request got no answer\n"]
-        return started["status"], started["headers"], chunks
+            stream.answer(400, "Not a valid Git smart HTTP request")
+            return
+        if not stream.started:
+            if "status" not in answer:
+                raise RuntimeError("dulwich gave no answer")
+            stream.start(answer["status"], answer["headers"] + [(b"content-length", b"0")])
 
     # -- the repositories follow the links ---------------------------------------------
     def forget(self, link_id: str) -> None:
@@ -279,6 +295,83 @@ def _size(f) -> int:
     size = f.tell()
     f.seek(here)
     return size
+
+
+def _text_headers(payload: bytes) -> list:
+    return [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(payload)).encode())]
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _Stream:
+    """The answer, from the worker thread running dulwich to the event loop sending it, as it is made: a clone
+    of a large repository is not held in memory. A bounded queue holds the thread back when the client is slow."""
+
+    FLUSH = 64 * 1024
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=8)
+        self.started = False
+        self.gone = False
+        self._buffer = bytearray()
+
+    # worker thread
+    def _put(self, item) -> None:
+        if self.gone:
+            raise _ClientGone()
+        done = asyncio.run_coroutine_threadsafe(self.queue.put(item), self.loop)
+        while True:
+            try:
+                return done.result(timeout=1)
+            except TimeoutError:
+                if self.gone:
+                    done.cancel()
+                    raise _ClientGone() from None
+
+    def start(self, status: int, headers: list) -> None:
+        self.started = True
+        self._put(("start", status, headers))
+
+    def write(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        if len(self._buffer) >= self.FLUSH:
+            self._put(("body", bytes(self._buffer)))
+            self._buffer.clear()
+
+    def answer(self, status: int, text: str) -> None:
+        payload = text.encode() + b"\n"
+        self.start(status, _text_headers(payload))
+        self.write(payload)
+
+    def finish(self) -> None:
+        try:
+            if not self.started:
+                self.answer(500, "The Git request got no answer")
+            if self._buffer:
+                self._put(("body", bytes(self._buffer)))
+            self._put(None)
+        except _ClientGone:
+            pass
+
+    # event loop
+    async def relay(self, send) -> None:
+        while True:
+            item = await self.queue.get()
+            if item is None:
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if item[0] == "start":
+                await send({"type": "http.response.start", "status": item[1], "headers": item[2]})
+            else:
+                await send({"type": "http.response.body", "body": item[1], "more_body": True})
+
+    def abandon(self) -> None:
+        self.gone = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
 
 
 class _Headers:
