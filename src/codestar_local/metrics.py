@@ -1,7 +1,8 @@
 """Prometheus metrics (GET /_codestar-local/metrics): counted cheaply per request, exposed by prometheus_client.
 
-The request path only adds to a Tally: one dict lookup, two bisects and a few list increments (prometheus_client's own Counter and Histogram cost several microseconds per request, more in multiprocess
-mode). prometheus_client sees the numbers at scrape time, through Exposition, a custom collector.
+The request path only adds to a Tally: one dict lookup, two bisects and a few list increments (prometheus_client's
+own Counter and Histogram cost several microseconds per request, more in multiprocess mode). prometheus_client
+sees the numbers at scrape time, through Exposition, a custom collector.
 
 Under `serve --workers N` each worker writes its cumulative tally to a file of its own in a directory that serve
 makes and removes (CODESTAR_LOCAL_METRICS_DIR), every FLUSH_SECONDS and at shutdown. A scrape adds the answering
@@ -34,7 +35,6 @@ _LE = tuple(repr(b) for b in BOUNDS) + ("+Inf",)
 # A row: the latency sum, one count per bucket (the last is +Inf), then the same for time in the store.
 _BUCKETS = len(BOUNDS) + 1
 _STORE = 1 + _BUCKETS
-_ROW = 2 * _STORE
 UNKNOWN = "unknown"  # service or operation of a request that could not be routed
 
 
@@ -46,12 +46,13 @@ class Tally:
         self.rows: dict = {}
         # With `threads` requests run on a thread pool (a store on a network database), and += on a list item is
         # not atomic: counting takes the lock. Otherwise every request, flush and scrape runs on the event loop's
-        # thread, and a lock per request would be a tenth of the cost for nothing.
+        # thread, and a lock would add a third to the cost of counting for nothing.
         self.lock = threading.Lock()
         self.request = self._count_locked if threads else self._count
         self.directory = directory
         self.path = os.path.join(directory, f"{os.getpid()}-{uuid.uuid4().hex[:8]}.json") if directory else None
         self._written = None
+        self._failing = False  # warn once, not every second
 
     def _count(self, key: tuple, seconds: float, stored: float | None) -> None:
         """Count one answered request (Tally.request); `stored` is its time in a store transaction, if it had one."""
@@ -72,7 +73,8 @@ class Tally:
         """[[service, operation, mode, status, code, *row], ...] with names for labels."""
         with self.lock:
             rows = [(key, list(row)) for key, row in self.rows.items()]
-        return [[key[0] or UNKNOWN, key[1] or UNKNOWN, self._mode(key), str(key[2]), key[3] or "", *row] for key, row in rows]
+        return [[key[0] or UNKNOWN, key[1] or UNKNOWN, self._mode(key), str(key[2]), key[3] or "", *row]
+                for key, row in rows]
 
     def _mode(self, key) -> str:
         service = self.services.get(key[0])
@@ -93,9 +95,11 @@ class Tally:
                 f.write(data)
             os.replace(temporary, self.path)  # readers see the old file or the new one, never half of one
         except OSError as e:
-            log.warning("cannot write metrics for the other workers to %s: %s", self.path, e)
+            if not self._failing:
+                log.warning("cannot write metrics for the other workers to %s: %s", self.path, e)
+            self._failing = True
             return
-        self._written = data
+        self._written, self._failing = data, False
 
     def start(self) -> None:
         """Flush every FLUSH_SECONDS from the running event loop (a write of a few kilobytes, off the request path)."""
@@ -104,8 +108,10 @@ class Tally:
         loop = asyncio.get_running_loop()
 
         def tick():
-            self.flush()
-            loop.call_later(FLUSH_SECONDS, tick)
+            try:
+                self.flush()
+            finally:
+                loop.call_later(FLUSH_SECONDS, tick)
 
         tick()
 

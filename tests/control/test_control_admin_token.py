@@ -101,6 +101,7 @@ def calls(w: World, snapshot) -> dict:
         ("GET", f"{P}/state"): Call(),
         ("PUT", f"{P}/state"): Call(body=snapshot),
         ("GET", f"{P}/requests"): Call(query="limit=5"),
+        ("GET", f"{P}/metrics"): Call(),
         ("GET", C): Call(query=urllib.parse.urlencode(scope)),
         ("GET", f"{C}/handshake"): Call(query=urllib.parse.urlencode({**scope, "arn": w.connection})),
         ("GET", f"{C}/data.json"): Call(query=urllib.parse.urlencode(scope)),

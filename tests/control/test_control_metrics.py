@@ -92,7 +92,8 @@ class Mix:
             self.seen(r)
             arns.append(r["ConnectionArn"])
         for i in range(self.HOSTS):
-            self.seen(setup.create_host(Name=f"h{self.rounds}-{i}", ProviderType="GitHubEnterpriseServer", ProviderEndpoint=f"https://git{i}.example.com"))
+            self.seen(setup.create_host(Name=f"h{self.rounds}-{i}", ProviderType="GitHubEnterpriseServer",
+                                        ProviderEndpoint=f"https://git{i}.example.com"))
         missing = arns[0][:-4] + "0000"
 
         def calls(n):
