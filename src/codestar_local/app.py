@@ -20,12 +20,12 @@ from . import __version__, auth, browser, metrics, routing, spec
 from .errors import AwsError
 from .messages import Request, Response  # noqa: F401  (re-exported: the transports build them)
 from .store import Conflict, NeedsSnapshot, Store, open_store
+from .store.base import WRITE_ATTEMPTS
 
 log = logging.getLogger("codestar_local")
 
 CONTROL_PREFIX = "/_codestar-local/"
 GIT_PREFIX = "/_codestar-local/git/"
-WRITE_ATTEMPTS = 5  # a write that loses to a concurrent one (store.Conflict) runs again, this many times in all
 
 
 @dataclass

@@ -80,7 +80,7 @@ def push(api, req):
     account = _text(body, "AccountId", pattern=ACCOUNT)
     region = _text(body, "Region", pattern=REGION)
     app = api.app
-    with app.store.write() as tx:
+    with app.store.write(account) as tx:  # None (any account): every account's lock
         # The link id is unique across accounts and regions; AccountId/Region only narrow the search.
         found = [i for i in tx.list(REPOSITORY_LINK, account, region) if i.data["RepositoryLinkId"] == link_id]
         if not found:
@@ -109,7 +109,7 @@ def blocker(api, req):
     account = _text(body, "AccountId", "000000000000", pattern=ACCOUNT)
     region = _text(body, "Region", "us-east-1", pattern=REGION)
     app = api.app
-    with app.store.write() as tx:
+    with app.store.write(account) as tx:
         config = tx.get(SYNC_CONFIGURATION, config_key(account, region, sync_type, resource))
         if config is None:
             raise ControlError(404, "NotFound", f"No {sync_type} sync configuration for resource {resource} in {account}/{region}")

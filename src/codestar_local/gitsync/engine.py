@@ -8,8 +8,12 @@ transaction (cfn-lint takes a fraction of a second); the attempts are then recor
 from __future__ import annotations
 
 import logging
+import random
+import time
 
 from ..services.connections import REPOSITORY_LINK
+from ..store import Conflict
+from ..store.base import WRITE_ATTEMPTS
 from ..services.sync import RESOURCE_SYNC_ATTEMPT
 from . import attempts, checks
 
@@ -64,11 +68,19 @@ class GitSync:
 
         for c in configs:
             judge(c)
-        with app.store.write() as tx:
-            link = tx.get(REPOSITORY_LINK, link_arn)
-            if link is None:
-                return []
-            summary = attempts.record_push(attempts.context(app, tx, link), link, branch, new, judge, needs_available=True)
+        account = link.account
+        for attempt in range(WRITE_ATTEMPTS):  # as App._write: a write that loses to a concurrent one runs again
+            try:
+                with app.store.write(account) as tx:
+                    link = tx.get(REPOSITORY_LINK, link_arn)
+                    if link is None:
+                        return []
+                    summary = attempts.record_push(attempts.context(app, tx, link), link, branch, new, judge, needs_available=True)
+                break
+            except Conflict:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
         by_name = {key.rsplit("/", 1)[1]: v for key, v in verdicts.items()}
         return [self._line(r, by_name.get(r["ResourceName"])) for r in summary["Resources"]]
 

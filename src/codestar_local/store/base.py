@@ -56,6 +56,9 @@ class Conflict(Exception):
     """A write transaction lost to a concurrent one (serialization failure, deadlock); running it again may work."""
 
 
+WRITE_ATTEMPTS = 5  # how many times in all a write that keeps losing (Conflict) runs before it is answered as failed
+
+
 class NeedsSnapshot(Exception):
     """A read begun as one statement (Store.read(snapshot=False)) asked for a second: run it again in a snapshot."""
 
