@@ -307,7 +307,12 @@ def test_one_worker_counts_at_once(account):
         code = e.value.response["Error"]["Code"]
         for _ in range(3):
             client.list_projects()
+        nowhere = http(s, "POST", "/", raw=b"{}", headers={"Content-Type": "application/x-amz-json-1.0"})
+        assert nowhere.status == 400  # no X-Amz-Target: no service, no operation
         samples = scrape(s)  # one process: its own live counts, no wait
+        assert value(samples, "codestar_local_requests_total", service="unknown", operation="unknown", status="400") == 1
+        assert value(samples, "codestar_local_errors_total", service="unknown", operation="unknown",
+                     code="UnknownOperationException") == 1
         assert value(samples, "codestar_local_requests_total", service="codestar", operation="ListProjects", status="200") == 3
         assert value(samples, "codestar_local_errors_total", service="codestar", operation="DescribeProject",
                      code=code) == 1
