@@ -70,6 +70,10 @@ def cmd_serve(args) -> int:
         print(f"codestar-local: durability must be {' or '.join(DURABILITY_MODES)}, not {durability!r}", file=sys.stderr)
         return 2
     os.environ["CODESTAR_LOCAL_DURABILITY"] = durability
+    if args.metrics not in ("on", "off"):  # argparse checks --metrics, not a default taken from the environment
+        print(f"codestar-local: CODESTAR_LOCAL_METRICS must be on or off, not {args.metrics!r}", file=sys.stderr)
+        return 2
+    os.environ["CODESTAR_LOCAL_METRICS"] = args.metrics
     from .asgi import create_app
     from .http_protocol import PROTOCOL
 
@@ -103,7 +107,6 @@ def cmd_serve(args) -> int:
         server_header=False,
         timeout_graceful_shutdown=5,
     )
-    os.environ["CODESTAR_LOCAL_METRICS"] = args.metrics
     if args.workers > 1:
         import tempfile
 

@@ -9,6 +9,8 @@ import os
 import pathlib
 import secrets
 import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -331,3 +333,10 @@ def test_metrics_off():
         assert answer.status == 404 and answer.error == "MetricsOff"
     finally:
         s.stop()
+
+
+def test_a_bad_metrics_setting_is_refused():
+    run = subprocess.run([sys.executable, "-m", "codestar_local.cli", "serve", "--port", "1", "--state", "memory"],
+                         env=clean_env(CODESTAR_LOCAL_METRICS="maybe"), capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "CODESTAR_LOCAL_METRICS must be on or off, not 'maybe'" in run.stderr
