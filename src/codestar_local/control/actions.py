@@ -21,6 +21,13 @@ HOST_STATUSES = (
 MAX_TEXT = 1024  # StatusMessage and installation labels
 
 
+def account_of(arn: str) -> str | None:
+    """The account an ARN names: the lock its write takes (None, not an ARN of an account: every account's lock).
+    A resource found by its ARN belongs to that account, since ARNs are its ids."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and len(parts[4]) == 12 and parts[4].isdigit() else None
+
+
 def connection_view(data: dict) -> dict:
     return ConnectionsProvider.connection_view(data)
 

@@ -12,13 +12,6 @@ P = "/_codestar-local"
 DEFAULT_LOG_LIMIT = 50
 
 
-def account_of(arn: str) -> str | None:
-    """The account an ARN names: the lock its write takes (None, not an ARN of an account: every account's lock).
-    A resource found by its ARN belongs to that account, since ARNs are its ids."""
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 and len(parts[4]) == 12 and parts[4].isdigit() else None
-
-
 def request_rows(app, limit: int, account: str | None = None) -> list[dict]:
     """The newest `limit` API calls first, from App.recent."""
     rows = []
@@ -60,7 +53,7 @@ class OperatorApi:
         body = self.control.body(req)
         arn = actions.text(body, "ConnectionArn")
         installation = actions.text(body, "InstallationId", required=False)
-        with self.app.store.write(account_of(arn)) as tx:
+        with self.app.store.write(actions.account_of(arn)) as tx:
             view = actions.handshake(tx, arn, self.app.clock(), installation, self._narrowing(body))
         return json_response(200, view)
 
@@ -68,7 +61,7 @@ class OperatorApi:
         body = self.control.body(req)
         arn = actions.text(body, "ConnectionArn")
         status = actions.choice(body.get("ConnectionStatus"), actions.CONNECTION_STATUSES, "ConnectionStatus")
-        with self.app.store.write(account_of(arn)) as tx:
+        with self.app.store.write(actions.account_of(arn)) as tx:
             view = actions.set_connection_status(tx, arn, status, self.app.clock(), self._narrowing(body))
         return json_response(200, view)
 
@@ -79,14 +72,14 @@ class OperatorApi:
         message = actions.text(body, "StatusMessage", required=False)
         if message is not None and len(message) > actions.MAX_TEXT:
             raise ControlError(400, "InvalidParameter", f"StatusMessage is longer than {actions.MAX_TEXT} characters")
-        with self.app.store.write(account_of(arn)) as tx:
+        with self.app.store.write(actions.account_of(arn)) as tx:
             view = actions.set_host_status(tx, arn, status, self.app.clock(), message, self._narrowing(body))
         return json_response(200, view)
 
     def host_setup(self, req):
         body = self.control.body(req)
         arn = actions.text(body, "HostArn")
-        with self.app.store.write(account_of(arn)) as tx:
+        with self.app.store.write(actions.account_of(arn)) as tx:
             view = actions.set_up_host(tx, arn, self.app.clock(), self._narrowing(body))
         return json_response(200, view)
 

@@ -339,7 +339,7 @@ class Console:
             installation = form.get("installation") or None
             if installation == "new":
                 installation = f"new-installation ({secrets.randbelow(90_000_000) + 10_000_000})"
-            with self.app.store.write() as tx:
+            with self.app.store.write(actions.account_of(arn)) as tx:
                 return "handshake", actions.handshake(tx, arn, self.app.clock(), installation)
 
         return self._post(req, act)
@@ -348,7 +348,7 @@ class Console:
         def act(form):
             arn = actions.text(form, "arn")
             status = actions.choice(form.get("status"), actions.CONNECTION_STATUSES, "status")
-            with self.app.store.write() as tx:
+            with self.app.store.write(actions.account_of(arn)) as tx:
                 return "connection-status", actions.set_connection_status(tx, arn, status, self.app.clock())
 
         return self._post(req, act)
@@ -356,7 +356,7 @@ class Console:
     def post_host_setup(self, req):
         def act(form):
             arn = actions.text(form, "arn")
-            with self.app.store.write() as tx:
+            with self.app.store.write(actions.account_of(arn)) as tx:
                 return "host-setup", actions.set_up_host(tx, arn, self.app.clock())
 
         return self._post(req, act)
@@ -366,7 +366,7 @@ class Console:
             arn = actions.text(form, "arn")
             status = actions.choice(form.get("status"), actions.HOST_STATUSES, "status")
             message = (form.get("message") or "").strip()[: actions.MAX_TEXT] or None
-            with self.app.store.write() as tx:
+            with self.app.store.write(actions.account_of(arn)) as tx:
                 return "host-status", actions.set_host_status(tx, arn, status, self.app.clock(), message)
 
         return self._post(req, act)
