@@ -6,6 +6,7 @@ account), so tests are isolated without resets and can run in parallel.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 
@@ -83,7 +84,9 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     names = metafunc.fixturenames
     if ("server" in names or "target" in names) and metafunc.definition.path.parent.name in STORE_SUITES:
-        metafunc.parametrize("store", ["sqlite", "postgres"], indirect=True, scope="session")
+        # Without psycopg (tests/compat's venvs of a user's environment, no postgres extra) the SQLite file only.
+        stores = ["sqlite", "postgres"] if importlib.util.find_spec("psycopg") else ["sqlite"]
+        metafunc.parametrize("store", stores, indirect=True, scope="session")
     if "target" not in names or "server" in names:
         return
     chosen = metafunc.config.getoption("--target")

@@ -232,9 +232,13 @@ class App:
 
     @functools.cached_property
     def git(self):
-        """The links' Git remote (gitremote/), made on first use."""
-        from .gitremote import GitRemote
+        """The links' Git remote (gitremote/), made on first use; without the gitsync extra, one that says so."""
+        try:
+            from .gitremote.remote import GitRemote
+        except ImportError as e:
+            from .gitremote.absent import NoGitRemote
 
+            return NoGitRemote(self, str(e))
         return GitRemote(self)
 
     @functools.cached_property

@@ -127,6 +127,39 @@ def test_installing_keeps_the_users_boto3(lowest):
     assert "codestar-local" in after
 
 
+def test_without_the_gitsync_extra_a_git_request_says_what_to_install(lowest):
+    """The plain install has no dulwich (it would need a newer urllib3 than the user's botocore allows): the API
+    runs, and the Git remote answers 501 naming the extra."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    assert "dulwich" not in lowest.versions()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([lowest.path / "bin" / "codestar-local", "serve", "--port", str(port), "--state", "memory"],
+                            env=lowest.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/_codestar-local/health", timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()
+                time.sleep(0.1)
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"{base}/_codestar-local/git/0f0e0d0c-0b0a-0908-0706-050403020100.git/info/refs?service=git-upload-pack")
+        assert e.value.code == 501
+        assert "codestar-local[gitsync]" in e.value.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_the_wheel_carries_every_data_file(lowest):
     where = run([lowest.python, "-c", "import codestar_local, os; print(os.path.dirname(codestar_local.__file__))"], env=lowest.env, cwd="/")
     pkg = pathlib.Path(where.strip())

@@ -1,5 +1,9 @@
-"""The Git remote of every repository link (smart HTTP, served by dulwich). See docs/GITSYNC.md."""
+"""The Git remote of every repository link (smart HTTP, served by dulwich). See docs/GITSYNC.md.
 
-from .remote import PREFIX, GitRemote, name_url, url
+The remote itself (remote.GitRemote) needs the `gitsync` extra (dulwich, PyYAML, cfn-lint); without it,
+absent.NoGitRemote answers Git requests with a message saying so.
+"""
 
-__all__ = ["PREFIX", "GitRemote", "name_url", "url"]
+from .urls import PREFIX, name_url, url
+
+__all__ = ["PREFIX", "name_url", "url"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import gzip
 import logging
 import re
@@ -28,25 +27,16 @@ from dulwich.web import ChunkedEncodingError, GunzipFilter, HTTPGitApplication, 
 
 from ..services.connections import REPOSITORY_LINK
 from .repositories import Repositories, default_git_dir
+from .urls import PREFIX
 
 log = logging.getLogger("codestar_local.git")
 
-PREFIX = "/_codestar-local/git/"
 BY_ID = re.compile(r"(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\.git(?P<tail>/.*)?")
 BY_NAME = re.compile(r"(?P<account>[0-9]{12})/(?P<owner>[^/]+)/(?P<repo>[^/]+?)\.git(?P<tail>/.*)?")
 REALM = b'Basic realm="codestar-local git"'
 SPOOL_BYTES = 1024 * 1024
 BAD_REQUEST = (GitProtocolError, HangupException, ObjectFormatException, ChunkedEncodingError, EOFError, ValueError,
                gzip.BadGzipFile, zlib.error)
-
-
-def url(endpoint: str, link_id: str) -> str:
-    return f"{endpoint.rstrip('/')}{PREFIX}{link_id}.git"
-
-
-def name_url(endpoint: str, account: str, owner: str, repo: str) -> str:
-    quote = functools.partial(urllib.parse.quote, safe="")
-    return f"{endpoint.rstrip('/')}{PREFIX}{account}/{quote(owner)}/{quote(repo)}.git"
 
 
 class _Answer(Exception):
