@@ -1,6 +1,7 @@
 """Throughput and server CPU per request, against a do-nothing ASGI app in the same run.
 
-    python bench/run.py [--seconds 5] [--rounds 3] [--connections 16] [--state file|memory] [--workers 1]
+    python bench/run.py [--seconds 5] [--rounds 3] [--connections 8,64] [--state file|memory|postgres] [--workers 1]
+                        [--no-scale] [--smoke] [--out DIR]
 
 Starts, side by side on free ports with the same uvicorn settings (uvloop +
 httptools): the do-nothing app (answers 200 `{}`) and `codestar-local serve`.
@@ -9,7 +10,10 @@ time and connection count, reading each server's CPU time from /proc, and
 reports the median round: requests/s, CPU microseconds per request, and ratios
 to the baseline. GetConnection reads one of 8 connections; CreateConnection
 writes into a new account each request (the 250-connection quota never bites).
-Results are appended to bench/results/history.jsonl.
+It then runs bench_scale.py (start-up against moto_server, memory with 100,000 stored, listing with 100,000 against
+1,000). Writes bench/results/<date>.json and a chart of requests/s and p99 per case and connection count,
+bench/results/<date>.png, and appends to bench/results/history.jsonl. --smoke does one 1-second round of everything
+with tiny sizes (tests/bench runs it in CI): it checks the bench works, not how fast anything is.
 """
 
 from __future__ import annotations
@@ -209,12 +213,18 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per case; the median is reported")
-    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--connections", default="8,64", help="client connections, comma-separated: each is measured")
     ap.add_argument("--state", choices=["file", "memory", "postgres"], default="file",
                     help="postgres: a fresh database on the PostgreSQL server at $CODESTAR_LOCAL_BENCH_PG "
                     "(default postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--no-scale", action="store_true", help="skip bench_scale.py's rows (start-up, memory, listing)")
+    ap.add_argument("--smoke", action="store_true", help="one 1-second round of everything: does the bench work")
+    ap.add_argument("--out", default=None, help="where <date>.json and <date>.png go (bench/results)")
     args = ap.parse_args()
+    if args.smoke:
+        args.seconds, args.rounds = 1, 1
+    counts = [int(c) for c in str(args.connections).split(",") if c.strip()]
     if not shutil.which("wrk"):
         print("bench/run.py needs wrk (apt-get install wrk)", file=sys.stderr)
         return 2
@@ -242,19 +252,20 @@ def main() -> int:
         [sys.executable, "-m", "codestar_local.cli", "serve", "--port", str(port), "--state", state, "--workers", str(args.workers)],
         port,
     )
-    runs: dict[str, list] = {"baseline": [], "GetConnection": [], "CreateConnection": []}
+    cases = ("baseline", "GetConnection", "CreateConnection")
+    runs: dict = {n: {case: [] for case in cases} for n in counts}
     try:
         wait_ready(f"http://127.0.0.1:{base_port}/", base)
         wait_ready(f"http://127.0.0.1:{port}/_codestar-local/health", srv)
         arns = [create_connection(port, f"c{i}") for i in range(8)]
         get_lua = GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
         for round_ in range(args.rounds):
-            # Interleaved rounds, so drift in the machine's load hits every case alike.
-            runs["baseline"].append(measure(base, base_port, BASELINE_LUA % ('"x"', "AKIDEXAMPLE"), args.seconds, args.connections))
-            runs["GetConnection"].append(measure(srv, port, get_lua, args.seconds, args.connections))
-            runs["CreateConnection"].append(
-                measure(srv, port, CREATE_LUA % (100000000000 + round_ * 10000000), args.seconds, args.connections)
-            )
+            for k, n in enumerate(counts):
+                # Interleaved rounds, so drift in the machine's load hits every case alike.
+                runs[n]["baseline"].append(measure(base, base_port, BASELINE_LUA % ('"x"', "AKIDEXAMPLE"), args.seconds, n))
+                runs[n]["GetConnection"].append(measure(srv, port, get_lua, args.seconds, n))
+                first = 100000000000 + (round_ * len(counts) + k) * 10000000
+                runs[n]["CreateConnection"].append(measure(srv, port, CREATE_LUA % first, args.seconds, n))
         memory = {"baseline": rss_mib(base.pid), "codestar-local": rss_mib(srv.pid)}
     finally:
         stop(base)
@@ -263,25 +274,76 @@ def main() -> int:
         if pg_admin is not None:
             pg_admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
             pg_admin.close()
-    results = {name: median_run(r) for name, r in runs.items()}
 
-    b = results["baseline"]
-    print(f"{'case':18} {'req/s':>9} {'ratio':>7} {'CPU us/req':>11} {'CPU x':>6} {'p50':>8} {'p99':>8} {'non-2xx':>8}")
-    for name, r in results.items():
-        ratio = r["rps"] / b["rps"]
-        cpu_ratio = r["cpu_us_per_request"] / b["cpu_us_per_request"]
-        r["ratio_rps"] = round(ratio, 3)
-        r["ratio_cpu"] = round(cpu_ratio, 2)
-        print(f"{name:18} {r['rps']:9.0f} {ratio:7.2f} {r['cpu_us_per_request']:11.1f} {cpu_ratio:6.2f} {r['p50']:>8} {r['p99']:>8} {r['errors']:8d}")
+    results: dict = {"connections": {}}
+    print(f"{'case':18} {'conns':>5} {'req/s':>9} {'ratio':>7} {'CPU us/req':>11} {'CPU x':>6} {'p50':>8} {'p99':>8} {'p99 x':>6} {'non-2xx':>8}")
+    for n in counts:
+        chosen = {case: median_run(r) for case, r in runs[n].items()}
+        b = chosen["baseline"]
+        for case, r in chosen.items():
+            r["ratio_rps"] = round(r["rps"] / b["rps"], 3)
+            r["ratio_cpu"] = round(r["cpu_us_per_request"] / b["cpu_us_per_request"], 2)
+            r["ratio_p99"] = round(seconds(r["p99"]) / seconds(b["p99"]), 2)
+            print(f"{case:18} {n:5d} {r['rps']:9.0f} {r['ratio_rps']:7.2f} {r['cpu_us_per_request']:11.1f} {r['ratio_cpu']:6.2f} "
+                  f"{r['p50']:>8} {r['p99']:>8} {r['ratio_p99']:6.2f} {r['errors']:8d}")
+        results["connections"][str(n)] = chosen
     print(
         f"server RSS after the runs: do-nothing {memory['baseline']:.1f} MiB, codestar-local {memory['codestar-local']:.1f} MiB "
         f"({memory['codestar-local'] / memory['baseline']:.2f}x)"
     )
     results["rss_mib"] = memory
-    (HERE / "results").mkdir(exist_ok=True)
-    with open(HERE / "results" / "history.jsonl", "a") as f:
-        f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "args": vars(args), "results": results}) + "\n")
+    out = pathlib.Path(args.out) if args.out else HERE / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    if not args.no_scale:
+        # Start-up against moto_server, memory with 100,000 stored, listing with 100,000 against 1,000.
+        scale = [sys.executable, str(HERE / "bench_scale.py"), "--out", str(out), *(["--smoke"] if args.smoke else [])]
+        done = subprocess.run(scale, capture_output=True, text=True, timeout=1800)
+        print(done.stdout, end="")
+        if done.returncode != 0:
+            print(done.stderr[-3000:], file=sys.stderr)
+            return done.returncode
+        (report_file,) = sorted(out.glob(f"scale-*{'-smoke' if args.smoke else ''}.json"), key=lambda f: f.stat().st_mtime)[-1:]
+        results["scale"] = json.loads(report_file.read_text())["results"]
+    stamp = time.strftime("%Y-%m-%d") + ("-smoke" if args.smoke else "")
+    (out / f"{stamp}.json").write_text(json.dumps({"args": vars(args), "results": results}, indent=2) + "\n")
+    chart(results, counts, out / f"{stamp}.png")
+    if not args.smoke and not args.out:
+        with open(HERE / "results" / "history.jsonl", "a") as f:
+            f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "args": vars(args), "results": results}) + "\n")
     return 0
+
+
+def seconds(text: str) -> float:
+    """wrk's latency text (812.00us, 1.20ms, 2.00s) in seconds."""
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float(text)
+
+
+def chart(results: dict, counts: list, path: pathlib.Path) -> None:
+    """Requests/s and p99 per case and connection count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = ("baseline", "GetConnection", "CreateConnection")
+    labels = {"baseline": "do-nothing app (uvicorn)", "GetConnection": "GetConnection", "CreateConnection": "CreateConnection"}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    width = 0.8 / len(cases)
+    for i, case in enumerate(cases):
+        xs = [k + i * width for k in range(len(counts))]
+        rows = [results["connections"][str(n)][case] for n in counts]
+        left.bar(xs, [r["rps"] for r in rows], width, label=labels[case])
+        right.bar(xs, [seconds(r["p99"]) * 1000 for r in rows], width, label=labels[case])
+    for ax, title in ((left, "requests/s"), (right, "p99 latency (ms)")):
+        ax.set_xticks([k + width for k in range(len(counts))], [f"{n} connections" for n in counts])
+        ax.set_title(title, fontsize=10)
+    left.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

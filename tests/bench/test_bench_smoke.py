@@ -29,3 +29,23 @@ def test_bench_scale_smoke(tmp_path):
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for row in ("start to first 2xx", "RSS", "ListConnections, 100"):
         assert row in done.stdout
+
+
+def test_bench_run_smoke(tmp_path):
+    """python bench/run.py: every case at each connection count against the do-nothing app, the scale rows, a
+    dated JSON report and a chart."""
+    if os.environ.get("CI") != "true" and not (shutil.which("wrk") and shutil.which("moto_server")):
+        pytest.skip("needs wrk and moto_server (the test extra has moto[server])")
+    done = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (report,) = [f for f in tmp_path.glob("*-smoke.json") if not f.name.startswith("scale-")]
+    results = json.loads(report.read_text())["results"]
+    assert set(results["connections"]) == {"8", "64"}
+    for cases in results["connections"].values():
+        assert set(cases) == {"baseline", "GetConnection", "CreateConnection"}
+        for r in cases.values():
+            assert r["requests"] > 0 and r["errors"] == 0 and r["ratio_rps"] > 0 and r["ratio_p99"] > 0
+    assert {"start", "memory", "list"} <= set(results["scale"])
+    (chart,) = [f for f in tmp_path.glob("*-smoke.png") if not f.name.startswith("scale-")]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
