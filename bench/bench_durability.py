@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from run import CREATE_LUA, GET_LUA, create_connection, free_port, measure, median_run, report, start, stop, wait_ready
+from run import CREATE_LUA, free_port, get_lua, measure, median_run, report, start, stop, wait_ready
 
 MODES = ("normal", "full")
 
@@ -84,8 +84,7 @@ def main() -> int:
         get_luas = {}
         for mode, port in ports.items():
             wait_ready(f"http://127.0.0.1:{port}/_codestar-local/health", procs[mode])
-            arns = [create_connection(port, f"c{i}") for i in range(8)]
-            get_luas[mode] = GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
+            get_luas[mode] = get_lua(port)
         for n in range(args.rounds):
             for mode in MODES:
                 # Accounts never repeat between rounds or servers: every request is a first write of its account.

@@ -25,7 +25,7 @@ import tempfile
 import time
 import urllib.request
 
-from run import GET_LUA, create_connection, free_port, measure, median_run, report, start, stop, wait_ready
+from run import free_port, get_lua, measure, median_run, report, start, stop, wait_ready
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODES = ("off", "on")
@@ -109,8 +109,7 @@ def main() -> int:
         luas = {}
         for name, port in ports.items():
             wait_ready(f"http://127.0.0.1:{port}/_codestar-local/health", procs[name])
-            arns = [create_connection(port, f"c{i}") for i in range(8)]
-            luas[name] = GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
+            luas[name] = get_lua(port)
         for i in range(args.rounds):
             for name in names[i % 3 :] + names[: i % 3]:  # a drifting machine favours no position
                 runs[name].append(measure(procs[name], ports[name], luas[name], args.seconds, args.connections))

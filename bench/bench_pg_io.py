@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
-import os
 import sys
 import time
 
-GET = "SELECT seq, kind, id, account, region, parent, data FROM items WHERE kind = %s AND id = %s"
+from run import pg_database
+
+from codestar_local.store.postgres import PostgresTx
+
+GET = PostgresTx.GET  # the store's point read
 
 
 async def run_async(url, queries, concurrency, size) -> tuple[float, float]:
@@ -84,24 +87,17 @@ def main() -> int:
     import psycopg
     import uvloop
 
-    admin_url = os.environ.get("CODESTAR_LOCAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"codestar_local_bench_io_{os.getpid()}"
-    admin = psycopg.connect(admin_url, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    from codestar_local.store.schema import migrate_postgres
+
+    runs: dict[str, list] = {"async": [], "threads": []}
+    with pg_database("io") as url:
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE TABLE items (seq BIGSERIAL PRIMARY KEY, kind TEXT, id TEXT, account TEXT, region TEXT, "
-                         "parent TEXT, data TEXT, UNIQUE (kind, id))")
+            migrate_postgres(conn)  # the store's own tables and indexes
             conn.execute("INSERT INTO items (kind, id, account, region, data) VALUES ('connection', 'arn:x:1', 'a', 'r', %s)",
                          ('{"ConnectionName": "x"}',))
-        runs: dict[str, list] = {"async": [], "threads": []}
         for _ in range(args.rounds):
             for mode, fn in (("async", run_async), ("threads", run_threads)):
                 runs[mode].append(uvloop.run(fn(url, args.queries, args.concurrency, args.pool)))
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     median = {mode: sorted(r)[len(r) // 2] for mode, r in runs.items()}
     for mode, (qps, cpu) in median.items():
         print(f"{mode:8} {qps:9.0f} queries/s {cpu:7.1f} us CPU per query   rounds: {[round(q) for q, _ in runs[mode]]}")

@@ -15,7 +15,7 @@ import pathlib
 import shutil
 import sys
 
-from run import GET_LUA, create_connection, free_port, measure, median_run, report, start, stop, wait_ready
+from run import free_port, get_lua, measure, median_run, report, start, stop, wait_ready
 
 HERE = pathlib.Path(__file__).resolve().parent
 RUNNER = (
@@ -41,8 +41,7 @@ def main() -> int:
         luas = {}
         for name, port in ports.items():
             wait_ready(f"http://127.0.0.1:{port}/_codestar-local/health", procs[name])
-            arns = [create_connection(port, f"c{i}") for i in range(8)]
-            luas[name] = GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
+            luas[name] = get_lua(port)
         for _ in range(args.rounds):
             for name in PROTOCOLS:
                 runs[name].append(measure(procs[name], ports[name], luas[name], args.seconds, args.connections))

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import threading
 
-from run import CREATE_LUA, GET_LUA, cpu_seconds, create_connection, free_port, median_run, report, start, stop, wait_ready, wrk
+from run import CREATE_LUA, cpu_seconds, free_port, get_lua, median_run, pg_database, report, seconds, start, stop, wait_ready, wrk
 
 
 def serve(state: str, pool: int):
@@ -28,7 +29,7 @@ def serve(state: str, pool: int):
     return proc, port
 
 
-def drive(servers: list, luas: list, seconds: float, connections: int) -> dict:
+def drive(servers: list, luas: list, duration: float, connections: int) -> dict:
     """wrk against each server at once (connections split between them): summed requests/s and server CPU."""
     share = max(1, connections // len(servers))
     for (proc, port), lua in zip(servers, luas):
@@ -37,7 +38,7 @@ def drive(servers: list, luas: list, seconds: float, connections: int) -> dict:
     results = [None] * len(servers)
 
     def one(i):
-        results[i] = wrk(servers[i][1], luas[i], seconds, share)
+        results[i] = wrk(servers[i][1], luas[i], duration, share)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(servers))]
     for t in threads:
@@ -51,16 +52,9 @@ def drive(servers: list, luas: list, seconds: float, connections: int) -> dict:
         "requests": requests,
         "errors": sum(r["errors"] for r in results),
         "p50": results[0]["p50"],
-        "p99": max((r["p99"] for r in results), key=_seconds),
+        "p99": max((r["p99"] for r in results), key=seconds),
         "cpu_us_per_request": used / requests * 1e6 if requests else None,
     }
-
-
-def _seconds(text: str) -> float:
-    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * scale
-    return float(text)
 
 
 def main() -> int:
@@ -70,13 +64,11 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--db-pool", type=int, default=8)
     args = ap.parse_args()
-    import psycopg
+    with pg_database("store") as pg_url:
+        return measured(args, pg_url)
 
-    admin_url = os.environ.get("CODESTAR_LOCAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"codestar_local_bench_store_{os.getpid()}"
-    admin = psycopg.connect(admin_url, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    pg_url = admin_url.rsplit("/", 1)[0] + "/" + name
+
+def measured(args, pg_url: str) -> int:
     tmp = tempfile.mkdtemp()
     procs = []
     runs: dict[str, list] = {k: [] for k in ("sqlite get", "postgres get", "sqlite create", "postgres create", "postgres create x2")}
@@ -86,8 +78,7 @@ def main() -> int:
         procs = [sqlite[0]] + [p for p, _ in pg]
         get = {}
         for label, (_, port) in (("sqlite", sqlite), ("postgres", pg[0])):
-            arns = [create_connection(port, f"c{i}") for i in range(8)]
-            get[label] = GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
+            get[label] = get_lua(port)
         for r in range(args.rounds):
             base = 200000000000 + r * 30000000
             runs["sqlite get"].append(drive([sqlite], [get["sqlite"]], args.seconds, args.connections))
@@ -100,8 +91,7 @@ def main() -> int:
     finally:
         for p in procs:
             stop(p)
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     results = {k: median_run(v) for k, v in runs.items()}
     for k, r in results.items():
         if r["errors"]:

@@ -19,6 +19,7 @@ with tiny sizes (tests/bench runs it in CI): it checks the bench works, not how 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -195,6 +196,27 @@ def create_connection(port: int, name: str) -> str:
         return json.loads(r.read())["ConnectionArn"]
 
 
+def get_lua(port: int) -> str:
+    """Give a ready codestar-local server 8 connections, and the wrk script that reads them (GetConnection)."""
+    arns = [create_connection(port, f"c{i}") for i in range(8)]
+    return GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
+
+
+@contextlib.contextmanager
+def pg_database(tag: str):
+    """The URL of a new database on the PostgreSQL server at $CODESTAR_LOCAL_BENCH_PG, dropped afterwards."""
+    import psycopg
+
+    admin_url = os.environ.get("CODESTAR_LOCAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"codestar_local_bench_{tag}_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield admin_url.rsplit("/", 1)[0] + "/" + name
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def start(cmd, port) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return proc
@@ -230,17 +252,13 @@ def main() -> int:
         return 2
 
     tmp = tempfile.mkdtemp()
-    pg_admin = pg_name = None
-    if args.state == "postgres":
-        import psycopg
+    database = pg_database("run") if args.state == "postgres" else contextlib.nullcontext()
+    with database as url:
+        state = url if url else os.path.join(tmp, "state.db") if args.state == "file" else "memory"
+        return _main(args, counts, tmp, state)
 
-        admin_url = os.environ.get("CODESTAR_LOCAL_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-        pg_name = f"codestar_local_bench_{os.getpid()}"
-        pg_admin = psycopg.connect(admin_url, autocommit=True)
-        pg_admin.execute(f'CREATE DATABASE "{pg_name}"')
-        state = admin_url.rsplit("/", 1)[0] + "/" + pg_name
-    else:
-        state = os.path.join(tmp, "state.db") if args.state == "file" else "memory"
+
+def _main(args, counts, tmp, state) -> int:
     base_port, port = free_port(), free_port()
     # Both servers run side by side; each is idle while the other is measured.
     base = start(
@@ -257,13 +275,12 @@ def main() -> int:
     try:
         wait_ready(f"http://127.0.0.1:{base_port}/", base)
         wait_ready(f"http://127.0.0.1:{port}/_codestar-local/health", srv)
-        arns = [create_connection(port, f"c{i}") for i in range(8)]
-        get_lua = GET_LUA % (", ".join(f'"{a}"' for a in arns), "123456789012")
+        get_script = get_lua(port)
         for round_ in range(args.rounds):
             for k, n in enumerate(counts):
                 # Interleaved rounds, so drift in the machine's load hits every case alike.
                 runs[n]["baseline"].append(measure(base, base_port, BASELINE_LUA % ('"x"', "AKIDEXAMPLE"), args.seconds, n))
-                runs[n]["GetConnection"].append(measure(srv, port, get_lua, args.seconds, n))
+                runs[n]["GetConnection"].append(measure(srv, port, get_script, args.seconds, n))
                 first = 100000000000 + (round_ * len(counts) + k) * 10000000
                 runs[n]["CreateConnection"].append(measure(srv, port, CREATE_LUA % first, args.seconds, n))
         memory = {"baseline": rss_mib(base.pid), "codestar-local": rss_mib(srv.pid)}
@@ -271,9 +288,6 @@ def main() -> int:
         stop(base)
         stop(srv)
         shutil.rmtree(tmp, ignore_errors=True)
-        if pg_admin is not None:
-            pg_admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-            pg_admin.close()
 
     results: dict = {"connections": {}}
     print(f"{'case':18} {'conns':>5} {'req/s':>9} {'ratio':>7} {'CPU us/req':>11} {'CPU x':>6} {'p50':>8} {'p99':>8} {'p99 x':>6} {'non-2xx':>8}")
