@@ -19,7 +19,6 @@ from typing import Iterator, Protocol
 import orjson
 
 from ..errors import AwsError
-from .schema import VERSION as SCHEMA_VERSION  # noqa: F401  (re-exported; the steps live in schema.py)
 
 
 @dataclass(slots=True)

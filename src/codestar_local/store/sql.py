@@ -1,30 +1,11 @@
-"""What the SQL stores share: the schema, the statements of a transaction, dump and reset.
+"""What the SQL stores share: the statements of a transaction, dump and reset (the tables: schema.py).
 
-SQLite and PostgreSQL run the same SQL; only the placeholder style and the
-sequence column differ, filled in per backend.
+SQLite and PostgreSQL run the same SQL; only the placeholder style differs, filled in per backend.
 """
 
 from __future__ import annotations
 
 from .base import Item, Store, decode, encode
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    seq {serial},
-    kind TEXT NOT NULL,
-    id TEXT NOT NULL,
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    parent TEXT,
-    data TEXT NOT NULL,
-    UNIQUE (kind, id)
-);
-CREATE INDEX IF NOT EXISTS items_account ON items (kind, account, seq);
-CREATE INDEX IF NOT EXISTS items_region ON items (kind, account, region, seq);
-CREATE INDEX IF NOT EXISTS items_parent ON items (kind, parent);
-CREATE TABLE IF NOT EXISTS retired (id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 
 COLUMNS = "seq, kind, id, account, region, parent, data"
 
