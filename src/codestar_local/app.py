@@ -127,7 +127,8 @@ class App:
         # Request ids: a random per-process prefix and a counter, in UUID form (uuid4 per request costs more).
         prefix = uuid.uuid4().hex
         counter = itertools.count(1)
-        self._request_id = lambda: f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{prefix[16:20]}-{next(counter):012x}"
+        head = f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{prefix[16:20]}-"
+        self._request_id = lambda: f"{head}{next(counter):012x}"
 
     # -- the core ----------------------------------------------------------
     def handle(self, req: Request) -> Response:
@@ -251,6 +252,46 @@ class App:
         """The Host check of a server listening on loopback (browser.py), or None: any Host."""
         return browser.HostCheck(self.config.allow_hosts) if self.config.loopback_only else None
 
+    # -- HTTP (the ASGI entry below and serving/ share these) ---------------------------
+    def refuse_host(self, headers: dict) -> Response | None:
+        """The 403 for a Host a loopback server does not answer (DNS rebinding), else None."""
+        hosts = self._hosts
+        if hosts is None or hosts.allows(headers.get("host")):
+            return None
+        refused_headers, body = hosts.refusal(headers.get("host", ""))
+        return Response(403, refused_headers, body)
+
+    def body_limit(self, path: str) -> int:
+        return self.config.max_control_body if path.startswith(CONTROL_PREFIX) else self.config.max_body
+
+    def answer(self, req: Request) -> Response:
+        """A whole buffered request (not Git) to its response: CORS preflight, App.handle, the security headers.
+
+        The caller adds content-length. It runs where App.handle may run: on App._threads for a blocking store."""
+        cors = self._cors
+        if cors is not None and req.method == "OPTIONS":
+            # A preflight from an allowed origin is answered here; it never reaches the AWS or control path.
+            preflight = cors.preflight(req.headers)
+            if preflight is not None:
+                return Response(204, preflight, b"")
+        resp = self.handle(req)
+        if not req.path.startswith(CONTROL_PREFIX):  # control responses carry their own (control/guard.py)
+            resp.headers.append(browser.NOSNIFF)
+        if cors is not None:
+            resp.headers.extend(cors.actual(req.headers.get("origin")))
+        return resp
+
+    def startup(self) -> None:
+        if self.tally is not None:
+            self.tally.start()
+        self._watch_sighup()
+
+    def shutdown(self) -> None:
+        if self.tally is not None:
+            self.tally.flush()
+        self.close()
+
+    # -- ASGI, for users who mount the App in a server of their own -------------------
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
         if kind == "lifespan":
@@ -260,18 +301,14 @@ class App:
             return
         # ASGI header names are already lower-case.
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        hosts = self._hosts
-        if hosts is not None and not hosts.allows(headers.get("host")):
-            refused_headers, body = hosts.refusal(headers.get("host", ""))
-            refused_headers.append((b"content-length", str(len(body)).encode()))
-            await send({"type": "http.response.start", "status": 403, "headers": refused_headers})
-            await send({"type": "http.response.body", "body": body})
+        refused = self.refuse_host(headers)
+        if refused is not None:
+            await _send(send, refused)
             return  # before the body is read
         if scope["path"].startswith(GIT_PREFIX):
             await self.git(scope, receive, send, headers)  # its own body limit, on a worker thread
             return
-        control = scope["path"].startswith(CONTROL_PREFIX)
-        limit = self.config.max_control_body if control else self.config.max_body
+        limit = self.body_limit(scope["path"])
         chunks = []
         size = 0
         too_big = False
@@ -289,41 +326,23 @@ class App:
                     chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        cors = self._cors
-        if cors is not None and scope["method"] == "OPTIONS":
-            # A preflight from an allowed origin is answered here; it never reaches the AWS or control path.
-            preflight = cors.preflight(headers)
-            if preflight is not None:
-                await send({"type": "http.response.start", "status": 204, "headers": preflight})
-                await send({"type": "http.response.body", "body": b""})
-                return
         req = Request(
             scope["method"], scope["path"], headers, b"".join(chunks), scope.get("query_string", b"").decode("latin-1"), too_big
         )
         if self.store.blocking:
-            resp = await asyncio.get_running_loop().run_in_executor(self._threads, self.handle, req)
+            resp = await asyncio.get_running_loop().run_in_executor(self._threads, self.answer, req)
         else:
-            resp = self.handle(req)
-        if not control:  # control responses carry their own security headers (control/guard.py)
-            resp.headers.append(browser.NOSNIFF)
-        if cors is not None:
-            resp.headers.extend(cors.actual(headers.get("origin")))
-        resp.headers.append((b"content-length", str(len(resp.body)).encode()))
-        await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
-        await send({"type": "http.response.body", "body": resp.body})
+            resp = self.answer(req)
+        await _send(send, resp)
 
     async def _lifespan(self, receive, send):
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                if self.tally is not None:
-                    self.tally.start()
-                self._watch_sighup()
+                self.startup()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.tally is not None:
-                    self.tally.flush()
-                self.close()
+                self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -352,3 +371,9 @@ class App:
         if durability is not None:
             out["durability"] = durability
         return out
+
+
+async def _send(send, resp: Response) -> None:
+    resp.headers.append((b"content-length", str(len(resp.body)).encode()))
+    await send({"type": "http.response.start", "status": resp.status, "headers": resp.headers})
+    await send({"type": "http.response.body", "body": resp.body})

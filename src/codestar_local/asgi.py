@@ -1,4 +1,5 @@
-"""ASGI entry point for servers started by import string (uvicorn --factory, several workers).
+"""The App as configured by `codestar-local serve`'s environment: its workers build theirs here, and any ASGI server
+can serve it by import string (`uvicorn --factory codestar_local.asgi:create_app`).
 
 Configuration comes from the environment, as `codestar-local serve` sets it:
 CODESTAR_LOCAL_STATE (a path, 'memory' or a postgresql:// URL),

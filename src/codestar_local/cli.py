@@ -19,28 +19,7 @@ def default_state_path() -> str:
     return str(pathlib.Path(platformdirs.user_data_dir("codestar-local")) / "state.db")
 
 
-def _server_class():
-    import contextlib
-
-    import uvicorn
-
-    class QuietExitServer(uvicorn.Server):
-        """Shut down gracefully on SIGTERM/SIGINT and exit 0, instead of re-raising the signal afterwards."""
-
-        @contextlib.contextmanager
-        def capture_signals(self):
-            with super().capture_signals():
-                try:
-                    yield
-                finally:
-                    self._captured_signals.clear()
-
-    return QuietExitServer
-
-
 def cmd_serve(args) -> int:
-    import uvicorn
-
     state = args.state or default_state_path()
     if state in ("memory", ":memory:") and args.workers > 1:
         print("codestar-local: --state memory cannot be shared by several workers; use a file or PostgreSQL", file=sys.stderr)
@@ -74,54 +53,47 @@ def cmd_serve(args) -> int:
         print(f"codestar-local: CODESTAR_LOCAL_METRICS must be on or off, not {args.metrics!r}", file=sys.stderr)
         return 2
     os.environ["CODESTAR_LOCAL_METRICS"] = args.metrics
+    if args.workers <= 1:
+        os.environ.pop("CODESTAR_LOCAL_METRICS_DIR", None)  # one process: nothing to share
     from .asgi import create_app
-    from .http_protocol import PROTOCOL
 
-    # Open the state once in the parent so a bad path or URL fails before the workers start.
+    # Open the state in the parent so a bad path or URL fails before anything listens; one process serves with it.
     from .credentials import CredentialsError
     from .store.schema import SchemaError
 
     try:
-        probe = create_app()
+        app = create_app()
     except (CredentialsError, SchemaError) as e:
         print(f"codestar-local: {e}", file=sys.stderr)
         return 2
-    where = probe.store.url
-    migration = getattr(probe.store, "migration", None)
+    where = app.store.url
+    migration = getattr(app.store, "migration", None)
     if migration is not None and migration.found is not None and migration.ran:
         where += f", migrated from schema version {migration.found} to {migration.version}"
-    probe.close()
+    level = "DEBUG" if args.log_level.lower() == "trace" else args.log_level.upper()
+    logging.getLogger().setLevel(level)
+    if args.access_log:
+        logging.getLogger("codestar_local.access").setLevel(logging.INFO)
+    from .serving.server import Server, bind
+
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as e:
+        app.close()
+        print(f"codestar-local: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
     print(f"codestar-local {__version__} on http://{args.host}:{args.port} (state: {where})", flush=True)
-    config = uvicorn.Config(
-        "codestar_local.asgi:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http=PROTOCOL,  # httptools, each response in one write (see http_protocol.py)
-        log_level=args.log_level,
-        access_log=args.access_log,
-        lifespan="on",
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=5,
-    )
     if args.workers > 1:
         import tempfile
 
-        from uvicorn.supervisors import Multiprocess
+        from .serving.workers import Workers
 
+        app.close()
         # Where the workers add up their metrics (metrics.py): this server's own, removed when it stops.
         with tempfile.TemporaryDirectory(prefix="codestar-local-metrics-", ignore_cleanup_errors=True) as shared:
             os.environ["CODESTAR_LOCAL_METRICS_DIR"] = shared
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
-    else:
-        os.environ.pop("CODESTAR_LOCAL_METRICS_DIR", None)  # one process: nothing to share
-        server = _server_class()(config)
-        server.run()
-        if not server.started:
-            return 1
+            return Workers(args.workers, sock, access_log=args.access_log, log_level=level).run()
+    Server(app, access_log=args.access_log).run([sock])
     return 0
 
 

@@ -1,8 +1,8 @@
-"""`codestar-local serve` sends each HTTP response in one write (src/codestar_local/http_protocol.py).
+"""`codestar-local serve` sends each HTTP response in one write (src/codestar_local/serving/protocol.py).
 
 Found with Terraform: the AWS provider's Go SDK sometimes closed a keep-alive connection between the segment with the
 headers and the one with the body, retried the request, and so created a connection twice. These tests drive the
-protocol class `serve` configures with a recording transport, so they do not depend on timing.
+protocol of the server `serve` builds with a recording transport, so they do not depend on timing.
 """
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ import asyncio
 import json
 
 import pytest
-import uvicorn
-from uvicorn.server import ServerState
 
 from codestar_local import cli
-from codestar_local.app import App
-
-UvicornConfig = uvicorn.Config  # the real one; `serve_http` replaces uvicorn.Config while a test runs
+from codestar_local.serving import server as serving
 
 
 class Captured(Exception):
@@ -26,18 +22,21 @@ class Captured(Exception):
 
 @pytest.fixture
 def serve_http(monkeypatch):
-    """The `http` setting `codestar-local serve` hands to uvicorn."""
+    """The Server `codestar-local serve` builds, stopped before it listens."""
     seen = {}
 
-    def config(*args, **kwargs):
-        seen.update(kwargs)
+    def run(self, sockets, **kwargs):
+        seen["server"] = self
+        for sock in sockets:
+            sock.close()
         raise Captured
 
     monkeypatch.setenv("CODESTAR_LOCAL_STATE", "memory")
-    monkeypatch.setattr(uvicorn, "Config", config)
+    monkeypatch.setattr(serving.Server, "run", run)
     with pytest.raises(Captured):
         cli.main(["serve", "--state", "memory", "--port", "0"])
-    return seen["http"]
+    yield seen["server"]
+    seen["server"].app.close()
 
 
 class RecordingTransport(asyncio.Transport):
@@ -96,15 +95,20 @@ def complete_responses(data: bytes) -> int:
     return count
 
 
-async def exchange(http, requests: list[bytes]) -> tuple[list[list[bytes]], RecordingTransport]:
-    """Send the requests one after the other on one connection; answer the writes each response took."""
-    config = UvicornConfig(App("memory"), http=http, lifespan="off", log_level="warning", access_log=False,
-                            proxy_headers=False)
-    config.load()
-    protocol = config.http_protocol_class(config=config, server_state=ServerState(), app_state={})
+async def exchange(server, requests: list[bytes], together: bool = False) -> tuple[list[list[bytes]], RecordingTransport]:
+    """Send the requests one after the other on one connection (or all in one segment: pipelined); answer the
+    writes each response took."""
+    protocol = serving.HttpProtocol(server.app, server.limits, server, asyncio.get_running_loop())
     transport = RecordingTransport()
     protocol.connection_made(transport)
     per_response = []
+    if together:
+        protocol.data_received(b"".join(requests))
+        for _ in range(1000):
+            await asyncio.sleep(0)
+            if complete_responses(b"".join(transport.writes)) == len(requests):
+                break
+        return [[w] for w in transport.writes], transport
     for i, raw in enumerate(requests):
         before = len(transport.writes)
         protocol.data_received(raw)
@@ -136,3 +140,17 @@ def test_serve_writes_each_response_once(serve_http):
     assert [c["ConnectionArn"] for c in listed["Connections"]] == [created["ConnectionArn"]]
     # Keep-alive until the client asks to close; the last response is written before the close.
     assert transport.closed
+
+
+def test_pipelined_requests_are_answered_in_order_one_write_each(serve_http):
+    names = [f"p{i}" for i in range(5)]
+    creates = [request("CodeConnections_20231201.CreateConnection", {"ConnectionName": n, "ProviderType": "GitHub"}) for n in names]
+    last = request("CodeConnections_20231201.ListConnections", {}, close=True)
+    responses, transport = asyncio.run(exchange(serve_http, [*creates, last], together=True))
+
+    assert len(responses) == 6 and complete_responses(b"".join(w[0] for w in responses)) == 6
+    bodies = [json.loads(w[0].split(b"\r\n\r\n", 1)[1]) for w in responses]
+    arns = [b["ConnectionArn"] for b in bodies[:5]]
+    assert [c["ConnectionName"] for c in bodies[5]["Connections"]] == names  # created in the order sent
+    assert [c["ConnectionArn"] for c in bodies[5]["Connections"]] == arns
+    assert b"connection: close" in responses[5][0] and transport.closed

@@ -1,7 +1,7 @@
 """A real codestar-local server on 127.0.0.1 in a background thread, for test suites.
 
 The App lives in this process, so tests can reset it directly; clients still go
-over HTTP through uvicorn, exactly as against `codestar-local serve`.
+over HTTP through the same server as `codestar-local serve` (serving/).
 """
 
 from __future__ import annotations
@@ -33,14 +33,12 @@ class ThreadServer:
         self.thread = None
 
     def start(self) -> ThreadServer:
-        import uvicorn
+        from ..serving.server import Server
 
-        from ..http_protocol import PROTOCOL
-
-        # The same HTTP protocol as `codestar-local serve` (one write per response, see http_protocol.py).
-        config = uvicorn.Config(self.app, http=PROTOCOL, loop="asyncio", lifespan="off", log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, name="codestar-local", daemon=True)
+        self.sock.listen(2048)
+        self.server = Server(self.app)
+        self.thread = threading.Thread(target=self.server.run, args=([self.sock],), kwargs={"startup": False},
+                                       name="codestar-local", daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:

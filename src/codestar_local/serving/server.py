@@ -1,0 +1,110 @@
+"""The server `codestar-local serve` runs: listening sockets, connections, start-up and a graceful stop.
+
+It runs on uvloop where there is one (asyncio otherwise). SIGTERM and SIGINT stop it: it stops accepting, lets
+each connection finish the response it is making (at most GRACE seconds), closes idle ones, then flushes the
+metrics and closes the App. A server in a thread (testing.ThreadServer) is stopped by setting `should_exit`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import threading
+
+from .protocol import HttpProtocol, Limits
+
+log = logging.getLogger("codestar_local")
+
+GRACE = 5.0
+
+
+def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """A listening socket on host:port (IPv4 or IPv6, SO_REUSEADDR)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # Windows
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+class Server:
+    def __init__(self, app, *, keep_alive: float = 5.0, access_log: bool = False, grace: float = GRACE):
+        config = app.config
+        self.app = app
+        self.limits = Limits(config.max_headers, config.max_header_bytes, config.request_timeout, keep_alive)
+        self.access_log = access_log
+        self.grace = grace
+        self.connections: set = set()
+        self.exiting = False
+        self.should_exit = False  # set from any thread to stop
+        self.started = False
+        self._stop: asyncio.Event | None = None
+
+    def run(self, sockets: list, *, startup: bool = True) -> None:
+        """Serve on these listening sockets until stopped, on a loop of this thread's own."""
+        loop = new_loop()
+        try:
+            loop.run_until_complete(self.serve(sockets, startup=startup))
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def serve(self, sockets: list, *, startup: bool = True) -> None:
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if startup:
+            self.app.startup()
+        listeners = []
+        try:
+            for sock in sockets:
+                listeners.append(await loop.create_server(lambda: HttpProtocol(self.app, self.limits, self, loop), sock=sock,
+                                                          backlog=2048))
+            if threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    try:
+                        loop.add_signal_handler(sig, self._stop.set)
+                    except (NotImplementedError, RuntimeError):  # Windows
+                        signal.signal(sig, lambda *_: loop.call_soon_threadsafe(self._stop.set))
+            self.started = True
+            while not self.should_exit:
+                try:
+                    await asyncio.wait_for(self._stop.wait(), 0.1)
+                    break
+                except asyncio.TimeoutError:
+                    continue
+            await self._shut_down(listeners)
+        finally:
+            if startup:
+                self.app.shutdown()
+
+    async def _shut_down(self, listeners: list) -> None:
+        self.exiting = True
+        for listener in listeners:
+            listener.close()
+        for conn in list(self.connections):
+            conn.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.grace
+        while self.connections and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        for conn in list(self.connections):
+            log.warning("closing a connection whose response was not made within %g s of the stop", self.grace)
+            conn.transport.abort()
+        for listener in listeners:
+            await listener.wait_closed()
