@@ -104,6 +104,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-moto", action="store_true", help="leave moto's row out")
+    parser.add_argument("--json", action="store_true", help="print the calls/s as one JSON object (bench/run.py reads it)")
     args = parser.parse_args(argv)
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -111,7 +113,7 @@ def main(argv=None) -> int:
         # moto is imported last: its before-send hook would otherwise sit on every client made after it.
         calls = {"floor": floor()}
         calls["ours"], calls["alone"] = codestar(stack)
-        theirs = moto_codecommit(stack)
+        theirs = None if args.no_moto else moto_codecommit(stack)
         if theirs is not None:
             calls["moto"] = theirs
         # Rounds interleave the contenders, so a change in the machine's load hits them all alike.
@@ -122,6 +124,11 @@ def main(argv=None) -> int:
             for name, call in calls.items():
                 best[name] = max(best[name], rate(call, args.calls))
     base, ours, alone, theirs = best["floor"], best["ours"], best["alone"], best.get("moto")
+    if args.json:
+        import json
+
+        print(json.dumps({"floor": base, "mock_codestar": ours, "app_handle": alone, "moto": theirs, "ratio": ours / base}))
+        return 0
 
     rows = [
         ("floor (canned before-send, boto3 only)", base),

@@ -55,6 +55,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connections", default="8,64")
+    ap.add_argument("--no-history", action="store_true", help="do not append to bench/results/history.jsonl")
     args = ap.parse_args()
     counts = [int(c) for c in args.connections.split(",") if c.strip()]
     if not shutil.which("wrk"):
@@ -92,6 +93,8 @@ def main() -> int:
             print(f"{name:26} {n:5d} {r['rps']:9.0f} {r['ratio_rps']:8.2f} {r['cpu_us_per_request']:11.1f} {r['ratio_cpu']:8.2f} "
                   f"{r['p99']:>9} {r['ratio_p99']:8.2f}")
         results[str(n)] = chosen
+    if args.no_history:
+        return 0
     import json
     import time
 

@@ -3,15 +3,16 @@
     python bench/run.py [--seconds 5] [--rounds 3] [--connections 8,64] [--state file|memory|postgres] [--workers 1]
                         [--no-scale] [--smoke] [--out DIR]
 
-Starts, side by side on free ports with the same uvicorn settings (uvloop +
-httptools): the do-nothing app (answers 200 `{}`) and `codestar-local serve`.
+Starts, side by side on free ports: the do-nothing app (answers 200 `{}`) under
+uvicorn (uvloop + httptools), the floor every ratio is to; the do-nothing app
+under our own server (bench/nothing_ours.py); and `codestar-local serve`.
 Drives them in interleaved rounds with wrk (Debian package `wrk`) for a fixed
 time and connection count, reading each server's CPU time from /proc, and
 reports the median round: requests/s, CPU microseconds per request, and ratios
 to the baseline. GetConnection reads one of 8 connections; CreateConnection
 writes into a new account each request (the 250-connection quota never bites).
-It then runs bench_scale.py (start-up against moto_server, memory with 100,000 stored, listing with 100,000 against
-1,000). Writes bench/results/<date>.json and a chart of requests/s and p99 per case and connection count,
+It then runs bench_mock.py (mock_codestar GetConnection calls/s against boto3 answered by a canned before-send hook)
+and bench_scale.py (start-up against moto_server, memory with 100,000 stored, listing with 100,000 against 1,000). Writes bench/results/<date>.json and a chart of requests/s and p99 per case and connection count,
 bench/results/<date>.png, and appends to bench/results/history.jsonl. --smoke does one 1-second round of everything
 with tiny sizes (tests/bench runs it in CI): it checks the bench works, not how fast anything is.
 """
@@ -259,33 +260,37 @@ def main() -> int:
 
 
 def _main(args, counts, tmp, state) -> int:
-    base_port, port = free_port(), free_port()
-    # Both servers run side by side; each is idle while the other is measured.
+    base_port, ours_port, port = free_port(), free_port(), free_port()
+    # The servers run side by side; each is idle while another is measured.
     base = start(
         [sys.executable, "-m", "uvicorn", "bench.nothing:app", "--port", str(base_port), "--loop", "uvloop", "--http", "httptools",
          "--log-level", "warning", "--no-access-log", "--app-dir", str(HERE.parent)],
         base_port,
     )
+    ours = start([sys.executable, str(HERE / "nothing_ours.py"), str(ours_port)], ours_port)
     srv = start(
         [sys.executable, "-m", "codestar_local.cli", "serve", "--port", str(port), "--state", state, "--workers", str(args.workers)],
         port,
     )
-    cases = ("baseline", "GetConnection", "CreateConnection")
+    cases = ("baseline", "baseline, our server", "GetConnection", "CreateConnection")
     runs: dict = {n: {case: [] for case in cases} for n in counts}
     try:
         wait_ready(f"http://127.0.0.1:{base_port}/", base)
+        wait_ready(f"http://127.0.0.1:{ours_port}/", ours)
         wait_ready(f"http://127.0.0.1:{port}/_codestar-local/health", srv)
         get_script = get_lua(port)
         for round_ in range(args.rounds):
             for k, n in enumerate(counts):
                 # Interleaved rounds, so drift in the machine's load hits every case alike.
                 runs[n]["baseline"].append(measure(base, base_port, BASELINE_LUA % ('"x"', "AKIDEXAMPLE"), args.seconds, n))
+                runs[n]["baseline, our server"].append(measure(ours, ours_port, BASELINE_LUA % ('"x"', "AKIDEXAMPLE"), args.seconds, n))
                 runs[n]["GetConnection"].append(measure(srv, port, get_script, args.seconds, n))
                 first = 100000000000 + (round_ * len(counts) + k) * 10000000
                 runs[n]["CreateConnection"].append(measure(srv, port, CREATE_LUA % first, args.seconds, n))
         memory = {"baseline": rss_mib(base.pid), "codestar-local": rss_mib(srv.pid)}
     finally:
         stop(base)
+        stop(ours)
         stop(srv)
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -306,6 +311,17 @@ def _main(args, counts, tmp, state) -> int:
         f"({memory['codestar-local'] / memory['baseline']:.2f}x)"
     )
     results["rss_mib"] = memory
+    # mock_codestar in process: boto3 answered by App.handle against boto3 answered by a canned hook.
+    mock = subprocess.run([sys.executable, str(HERE / "bench_mock.py"), "--no-moto", "--json",
+                           *(["--calls", "200", "--rounds", "1"] if args.smoke else [])],
+                          capture_output=True, text=True, timeout=600)
+    if mock.returncode != 0:
+        print(mock.stderr[-3000:], file=sys.stderr)
+        return mock.returncode
+    results["mock"] = json.loads(mock.stdout.strip().splitlines()[-1])
+    m = results["mock"]
+    print(f"mock_codestar GetConnection {m['mock_codestar']:.0f} calls/s, boto3 with a canned before-send hook "
+          f"{m['floor']:.0f}: {m['ratio']:.2f}x")
     out = pathlib.Path(args.out) if args.out else HERE / "results"
     out.mkdir(parents=True, exist_ok=True)
     if not args.no_scale:
@@ -342,8 +358,9 @@ def chart(results: dict, counts: list, path: pathlib.Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cases = ("baseline", "GetConnection", "CreateConnection")
-    labels = {"baseline": "do-nothing app (uvicorn)", "GetConnection": "GetConnection", "CreateConnection": "CreateConnection"}
+    cases = ("baseline", "baseline, our server", "GetConnection", "CreateConnection")
+    labels = {"baseline": "do-nothing app (uvicorn)", "baseline, our server": "do-nothing app (our server)",
+              "GetConnection": "GetConnection", "CreateConnection": "CreateConnection"}
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     width = 0.8 / len(cases)
     for i, case in enumerate(cases):

@@ -43,9 +43,22 @@ def test_bench_run_smoke(tmp_path):
     results = json.loads(report.read_text())["results"]
     assert set(results["connections"]) == {"8", "64"}
     for cases in results["connections"].values():
-        assert set(cases) == {"baseline", "GetConnection", "CreateConnection"}
+        assert set(cases) == {"baseline", "baseline, our server", "GetConnection", "CreateConnection"}
         for r in cases.values():
             assert r["requests"] > 0 and r["errors"] == 0 and r["ratio_rps"] > 0 and r["ratio_p99"] > 0
     assert {"start", "memory", "list"} <= set(results["scale"])
+    assert results["mock"]["mock_codestar"] > 0 and results["mock"]["floor"] > 0 and results["mock"]["ratio"] > 0
     (chart,) = [f for f in tmp_path.glob("*-smoke.png") if not f.name.startswith("scale-")]
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_protocol_smoke():
+    """python bench/bench_protocol.py: the serving cores side by side (granian's row only where it is installed)."""
+    if os.environ.get("CI") != "true" and not shutil.which("wrk"):
+        pytest.skip("needs wrk")
+    done = subprocess.run([sys.executable, "bench/bench_protocol.py", "--seconds", "1", "--rounds", "1", "--connections", "8",
+                           "--no-history"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for row in ("floor: nothing, uvicorn", "floor: nothing, ours", "App under uvicorn", "App under ours (serve)"):
+        assert row in done.stdout
