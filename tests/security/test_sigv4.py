@@ -434,6 +434,46 @@ def test_keys_rotate_without_a_restart(tmp_path, session):
         server.stop()
 
 
+def test_sighup_to_a_workers_supervisor_reloads_every_worker(tmp_path, session):
+    """--workers 2: SIGHUP to the parent reaches each worker, which re-reads the file; no worker is restarted."""
+    path = tmp_path / "credentials"
+    path.write_text(credentials_text())
+    server = Server(state=str(tmp_path / "state.db"), extra=["--workers", "2", "--auth", "verify", "--credentials", str(path)])
+    try:
+        workers = worker_pids(server.proc.pid)
+        assert len(workers) == 2
+        stat = path.stat()
+        rotated = (NAMED[0], NAMED[1][::-1], NAMED[2])
+        with open(path, "r+") as f:  # same size and modification time: only SIGHUP finds it
+            f.write(credentials_text().replace(NAMED[1], rotated[1]))
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        time.sleep(0.7)
+        os.kill(server.proc.pid, signal.SIGHUP)
+
+        def everywhere():
+            # A new client (new connection) per call, so calls land on both workers.
+            for _ in range(12):
+                made_client(session, server, "codestar-connections", key=rotated).list_connections()
+        wait_for(everywhere)
+        assert error_of(made_client(session, server, "codestar-connections").list_connections)[0] == "InvalidSignatureException"
+        assert server.proc.poll() is None
+        assert worker_pids(server.proc.pid) == workers
+    finally:
+        server.stop()
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The worker processes of a serve supervisor (multiprocessing's resource tracker is not one), sorted."""
+    import pathlib
+
+    out = []
+    for task in pathlib.Path(f"/proc/{pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            if b"resource_tracker" not in pathlib.Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(int(child))
+    return sorted(out)
+
+
 def test_serve_refuses_bad_credentials(tmp_path):
     cli = [sys.executable, "-m", "codestar_local.cli", "serve", "--port", "1", "--state", "memory", "--auth", "verify"]
     done = subprocess.run(cli, capture_output=True, text=True, timeout=60)

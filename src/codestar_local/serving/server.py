@@ -8,6 +8,7 @@ metrics and closes the App. A server in a thread (testing.ThreadServer) is stopp
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -70,6 +71,9 @@ class Server:
         self._stop = asyncio.Event()
         if startup:
             self.app.startup()
+            # What building the App made (models, validators, routes) lives as long as the process: out of the
+            # collector's sight, a full collection no longer walks it and stalls every request on the loop.
+            gc.freeze()
         listeners = []
         try:
             for sock in sockets:
