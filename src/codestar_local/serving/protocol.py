@@ -27,7 +27,7 @@ import urllib.parse
 import httptools
 import orjson
 
-from ..app import GIT_PREFIX, Request, Response
+from ..app import CONTROL_PREFIX, GIT_PREFIX, Request, Response
 
 access_log = logging.getLogger("codestar_local.access")
 
@@ -110,6 +110,11 @@ class HttpProtocol:
         self.server = server  # connections, and whether it is shutting down
         self.loop = loop
         self.blocking = app.store.blocking
+        self.hosts = app._hosts  # None: any Host is answered
+        self.max_body = app.body_limit("/")
+        self.control_limit = app.body_limit(CONTROL_PREFIX)
+        self.max_headers = limits.max_headers
+        self.max_header_bytes = limits.max_header_bytes
         self.transport = None
         self.parser = httptools.HttpRequestParser(self)
         self.cur: Incoming | None = None
@@ -183,18 +188,21 @@ class HttpProtocol:
 
     def on_url(self, url: bytes) -> None:
         self.header_bytes += len(url)
-        if self.header_bytes > self.limits.max_header_bytes:
-            self._refuse("The request line and headers are larger than %d bytes" % self.limits.max_header_bytes)
+        if self.header_bytes > self.max_header_bytes:
+            self._refuse("The request line and headers are larger than %d bytes" % self.max_header_bytes)
         self.cur.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.header_bytes += len(name) + len(value) + 4
         headers = self.cur.headers
-        if len(headers) >= self.limits.max_headers:
-            self._refuse("The request has more than %d headers" % self.limits.max_headers)
-        if self.header_bytes > self.limits.max_header_bytes:
-            self._refuse("The request line and headers are larger than %d bytes" % self.limits.max_header_bytes)
+        if self.header_bytes > self.max_header_bytes or len(headers) >= self.max_headers:
+            self._header_refusal()
         headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def _header_refusal(self):
+        if len(self.cur.headers) >= self.max_headers:
+            self._refuse("The request has more than %d headers" % self.max_headers)
+        self._refuse("The request line and headers are larger than %d bytes" % self.max_header_bytes)
 
     def on_headers_complete(self) -> None:
         cur = self.cur
@@ -202,11 +210,15 @@ class HttpProtocol:
         cur.method = parser.get_method().decode("ascii")
         cur.version = parser.get_http_version()
         cur.keep_alive = parser.should_keep_alive() and not self.server.exiting
-        url = httptools.parse_url(cur.url)
-        path = url.path.decode("latin-1")
-        cur.path = urllib.parse.unquote(path) if "%" in path else path
-        cur.query = url.query.decode("latin-1") if url.query else ""
-        cur.refusal = self.app.refuse_host(cur.headers)
+        if cur.url == b"/":  # every AWS JSON and CBOR call
+            cur.path, cur.query = "/", ""
+        else:
+            url = httptools.parse_url(cur.url)
+            path = url.path.decode("latin-1")
+            cur.path = urllib.parse.unquote(path) if "%" in path else path
+            cur.query = url.query.decode("latin-1") if url.query else ""
+        if self.hosts is not None:
+            cur.refusal = self.app.refuse_host(cur.headers)
         if cur.refusal is not None:
             cur.limit = 0
         elif cur.path.startswith(GIT_PREFIX):
@@ -218,8 +230,8 @@ class HttpProtocol:
                 self._start_cycle(cur)
             return
         else:
-            cur.limit = self.app.body_limit(cur.path)
-        if cur.headers.get("expect", "").lower() == "100-continue" and not self.busy and not self.ready:
+            cur.limit = self.control_limit if cur.path.startswith(CONTROL_PREFIX) else self.max_body
+        if "expect" in cur.headers and cur.headers["expect"].lower() == "100-continue" and not self.busy and not self.ready:
             length = cur.headers.get("content-length", "")
             if cur.limit and not (length.isdigit() and int(length) > cur.limit):
                 self.transport.write(CONTINUE)
@@ -327,7 +339,8 @@ class HttpProtocol:
             parts.append(body)
         self.transport.write(b"".join(parts))
         self.idle_since = self.loop.time()
-        self._log(cur, resp.status)
+        if self.server.access_log:
+            self._log(cur, resp.status)
         if not keep_alive:
             self.transport.close()
             self.closed = True
@@ -335,8 +348,7 @@ class HttpProtocol:
     def _log(self, cur: Incoming, status: int) -> None:
         if self.server.access_log:
             host = "%s:%d" % self.peer[:2] if self.peer else "-"
-            target = cur.url.decode("latin-1")
-            access_log.info('%s - "%s %s HTTP/%s" %d', host, cur.method, target, cur.version, status)
+            access_log.info('%s - "%s %s HTTP/%s" %d', host, cur.method, cur.url.decode("latin-1"), cur.version, status)
 
     def _abort_with(self, data: bytes) -> None:
         if not self.closed:
