@@ -110,6 +110,7 @@ class HttpProtocol:
         self.server = server  # connections, and whether it is shutting down
         self.loop = loop
         self.blocking = app.store.blocking
+        self.batching = server.batching
         self.hosts = app._hosts  # None: any Host is answered
         self.max_body = app.body_limit("/")
         self.control_limit = app.body_limit(CONTROL_PREFIX)
@@ -279,7 +280,11 @@ class HttpProtocol:
             return
         req = Request(cur.method, cur.path, cur.headers, b"".join(cur.chunks), cur.query, cur.too_big)
         if not self.blocking:
-            self._respond(cur, self.app.answer(req))
+            if self.batching and not cur.path.startswith(CONTROL_PREFIX):
+                self.busy = True
+                self.server.enqueue(self, cur, req)  # answered with the others of this loop step (group commit)
+            else:
+                self._respond(cur, self.app.answer(req))
             return
         self.busy = True
         future = self.loop.run_in_executor(self.app._threads, self.app.answer, req)
@@ -295,6 +300,14 @@ class HttpProtocol:
             self._abort_with(error_bytes(503, "ServiceUnavailableException", "The server is shutting down"))
             return
         self._respond(cur, future.result())
+        self._next()
+
+    def answered(self, cur: Incoming, resp: Response) -> None:
+        """The server's group commit is done: write this request's answer."""
+        self.busy = False
+        if self.closed:
+            return
+        self._respond(cur, resp)
         self._next()
 
     def _start_cycle(self, cur: Incoming) -> None:

@@ -77,18 +77,28 @@ class _Reading:
 
 
 class _Writing:
-    """One write transaction; BEGIN IMMEDIATE serializes writers across processes too."""
+    """One write transaction; BEGIN IMMEDIATE serializes writers across processes too. Inside a group commit
+    (_Batch) it is a savepoint of the batch's transaction instead: its own changes still go or stay together."""
 
-    __slots__ = ("store",)
+    __slots__ = ("store", "nested")
 
     def __init__(self, store):
         self.store = store
+        self.nested = False
 
     def __enter__(self):
         store = self.store
         store.lock.acquire()
         try:
-            store.db.execute("BEGIN IMMEDIATE")
+            batch = store.batch_open
+            self.nested = batch is not None
+            if batch is None:
+                store.db.execute("BEGIN IMMEDIATE")
+            else:
+                if not batch.begun:
+                    store.db.execute("BEGIN IMMEDIATE")
+                    batch.begun = True
+                store.db.execute("SAVEPOINT request")
         except BaseException:
             store.lock.release()
             raise
@@ -96,14 +106,56 @@ class _Writing:
 
     def __exit__(self, exc_type, exc, tb):
         store = self.store
+        db = store.db
         try:
-            store.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+            if self.nested:
+                if exc_type is not None:
+                    db.execute("ROLLBACK TO request")
+                db.execute("RELEASE request")
+            else:
+                db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
         except BaseException:
-            if exc_type is None and store.db.in_transaction:
-                store.db.execute("ROLLBACK")
+            if exc_type is None and db.in_transaction and not self.nested:
+                db.execute("ROLLBACK")
             raise
         finally:
             store._tx.cache.clear()
+            store.lock.release()
+        return False
+
+
+class _Batch:
+    """Group commit: the writes of the requests answered inside it share one transaction, each in a savepoint, and
+    one COMMIT. Nothing is acknowledged before that COMMIT (the server writes the answers after it), so durability is
+    what it is for one write; a failed COMMIT fails every request of the batch."""
+
+    __slots__ = ("store", "begun")
+
+    def __init__(self, store):
+        self.store = store
+        self.begun = False
+
+    def __enter__(self):
+        store = self.store
+        store.lock.acquire()
+        self.begun = False
+        store.batch_open = self
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        store = self.store
+        try:
+            if self.begun:
+                try:
+                    store.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+                except BaseException:
+                    if store.db.in_transaction:
+                        store.db.execute("ROLLBACK")
+                    raise
+                finally:
+                    store._tx.cache.clear()
+        finally:
+            store.batch_open = None
             store.lock.release()
         return False
 
@@ -129,6 +181,7 @@ class SqliteStore(SqlStore):
         if not self.memory:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
+        self.batch_open: _Batch | None = None
         self._tx = CachedReadTx(self.db)
         self._reading = _Reading(self.lock, self._tx, shared=not self.memory)
 
@@ -139,6 +192,10 @@ class SqliteStore(SqlStore):
     def write(self, account=None):
         # One writer at a time for the whole file (BEGIN IMMEDIATE): every account's rules hold.
         return _Writing(self)
+
+    def batch(self):
+        """A group commit for requests answered one after another on this thread (serving/server.py)."""
+        return _Batch(self)
 
     def load(self, snapshot: dict) -> None:
         # AUTOINCREMENT keeps the sequence past every seq ever used, so it never goes back.
