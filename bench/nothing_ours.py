@@ -23,6 +23,7 @@ class _Store:
 class Nothing:
     config = Config()
     store = _Store()
+    _hosts = None  # no Host check
 
     def refuse_host(self, headers):
         return None
