@@ -312,7 +312,7 @@ def _main(args, counts, tmp, state) -> int:
     )
     results["rss_mib"] = memory
     # mock_codestar in process: boto3 answered by App.handle against boto3 answered by a canned hook.
-    mock = subprocess.run([sys.executable, str(HERE / "bench_mock.py"), "--no-moto", "--json",
+    mock = subprocess.run([sys.executable, str(HERE / "bench_mock.py"), "--no-moto", "--json", "--rounds", "5",
                            *(["--calls", "200", "--rounds", "1"] if args.smoke else [])],
                           capture_output=True, text=True, timeout=600)
     if mock.returncode != 0:
