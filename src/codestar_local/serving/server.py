@@ -61,6 +61,7 @@ class Server:
         self.exiting = False
         self.should_exit = False  # set from any thread to stop
         self.started = False
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         store = app.store
         # CODESTAR_LOCAL_GROUP_COMMIT=off answers each request in a transaction of its own (bench/, comparisons).
@@ -102,6 +103,7 @@ class Server:
 
     async def serve(self, sockets: list, *, startup: bool = True) -> None:
         loop = asyncio.get_running_loop()
+        self.loop = loop
         self._stop = asyncio.Event()
         if startup:
             self.app.startup()
