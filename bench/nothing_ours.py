@@ -23,9 +23,8 @@ class _Store:
 class Nothing:
     config = Config()
     store = _Store()
-    _hosts = None  # no Host check
 
-    def refuse_host(self, headers):
+    def refuse_host(self, headers):  # any Host
         return None
 
     def body_limit(self, path):

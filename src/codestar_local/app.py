@@ -281,6 +281,19 @@ class App:
             resp.headers.extend(cors.actual(req.headers.get("origin")))
         return resp
 
+    def failure(self, req: Request, err: AwsError) -> Response:
+        """`err` as the answer to a request that failed outside App.handle (a group commit that could not commit),
+        encoded by the request's own protocol, as App.handle encodes its errors."""
+        try:
+            r = routing.route(req.method, req.path, req.headers)
+            service, codec = r.service, r.codec
+        except AwsError as routing_error:
+            service, codec = getattr(routing_error, "service", None), routing.guess_codec(req.path)
+        status, headers, body = codec.encode_error(service, err)
+        headers.append((b"x-amzn-RequestId", self._request_id().encode()))
+        headers.append(browser.NOSNIFF)
+        return Response(status, headers, body)
+
     def startup(self) -> None:
         if self.tally is not None:
             self.tally.start()

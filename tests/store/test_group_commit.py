@@ -163,3 +163,26 @@ def test_another_thread_waits_for_the_batch_and_then_writes_on_its_own(tmp_path)
             assert tx.get("connection", "ours") and tx.get("connection", "theirs")
     finally:
         store.close()
+
+
+def test_a_commit_that_fails_answers_every_request_of_the_batch_and_keeps_none(served, monkeypatch):
+    server, _ = served
+    store = server.app.store
+    real = store.batch
+
+    class Failing:
+        def __enter__(self):
+            self.inner = real()
+            return self.inner.__enter__()
+
+        def __exit__(self, *exc):
+            self.inner.__exit__(OSError, OSError("disk full"), None)  # rolled back, as a failed COMMIT leaves it
+            raise OSError("disk full")
+
+    monkeypatch.setattr(store, "batch", Failing)
+    answers = burst(server, [raw("CreateConnection", {"ProviderType": "GitHub", "ConnectionName": f"f{i}"}, "333333333333")
+                             for i in range(8)])
+    assert [status for status, _ in answers] == [500] * 8
+    assert {body["__type"].rpartition("#")[2] for _, body in answers} == {"InternalFailure"}
+    monkeypatch.setattr(store, "batch", real)
+    assert server.client("codestar-connections", account="333333333333").list_connections()["Connections"] == []

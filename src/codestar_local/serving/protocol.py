@@ -89,7 +89,7 @@ class Incoming:
     """One request as it is parsed."""
 
     __slots__ = ("method", "url", "path", "query", "headers", "chunks", "size", "limit", "too_big", "keep_alive",
-                 "refusal", "cycle", "version", "head")
+                 "refusal", "cycle", "version")
 
     def __init__(self):
         self.url = b""
@@ -111,7 +111,6 @@ class HttpProtocol:
         self.loop = loop
         self.blocking = app.store.blocking
         self.batching = server.batching
-        self.hosts = app._hosts  # None: any Host is answered
         self.max_body = app.body_limit("/")
         self.control_limit = app.body_limit(CONTROL_PREFIX)
         self.max_headers = limits.max_headers
@@ -131,6 +130,7 @@ class HttpProtocol:
         self.timer = None
         self.refusal: bytes | None = None
         self.peer = None
+        self.close_after = False  # an Upgrade request ended the parser: close once it is answered
 
     # -- asyncio.Protocol ----------------------------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -161,7 +161,7 @@ class HttpProtocol:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             # No upgrades here: the request is answered (on_message_complete ran) and the connection then ends.
-            self._close_after = True
+            self.close_after = True
             self._finish_if_idle()
         except httptools.HttpParserError:
             if self.refusal is not None:
@@ -174,11 +174,11 @@ class HttpProtocol:
 
     def pause_writing(self) -> None:
         self.paused_writing = True
-        self._update_reading()
+        self.update_reading()
 
     def resume_writing(self) -> None:
         self.paused_writing = False
-        self._update_reading()
+        self.update_reading()
 
     # -- httptools callbacks -------------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -218,8 +218,7 @@ class HttpProtocol:
             path = url.path.decode("latin-1")
             cur.path = urllib.parse.unquote(path) if "%" in path else path
             cur.query = url.query.decode("latin-1") if url.query else ""
-        if self.hosts is not None:
-            cur.refusal = self.app.refuse_host(cur.headers)
+        cur.refusal = self.app.refuse_host(cur.headers)
         if cur.refusal is not None:
             cur.limit = 0
         elif cur.path.startswith(GIT_PREFIX):
@@ -261,7 +260,7 @@ class HttpProtocol:
                 return
         if self.busy or self.ready:
             self.ready.append(cur)
-            self._update_reading()
+            self.update_reading()
             return
         self._dispatch(cur)
 
@@ -328,7 +327,7 @@ class HttpProtocol:
         while self.ready and not self.busy and not self.closed:
             self._dispatch(self.ready.popleft())
         if not self.busy and not self.closed:
-            self._update_reading()
+            self.update_reading()
             cur = self.cur
             if cur is not None and cur.cycle is not None and not cur.cycle.started:
                 self._start_cycle(cur)  # a Git request that arrived behind another one
@@ -344,7 +343,7 @@ class HttpProtocol:
             parts += (name, b": ", value, b"\r\n")
         parts.append(DATE.get())
         parts.append(b"content-length: %d\r\n" % len(body))
-        keep_alive = cur.keep_alive and not self.server.exiting and not self._close_after
+        keep_alive = cur.keep_alive and not self.server.exiting and not self.close_after
         if not keep_alive:
             parts.append(b"connection: close\r\n")
         parts.append(b"\r\n")
@@ -369,14 +368,12 @@ class HttpProtocol:
             self.transport.close()
             self.closed = True
 
-    _close_after = False
-
     def _finish_if_idle(self) -> None:
         if not self.busy and not self.ready:
             self.transport.close()
             self.closed = True
 
-    def _update_reading(self) -> None:
+    def update_reading(self) -> None:
         """Read while nothing waits and the client keeps up with what we write."""
         want = not self.ready and not self.paused_writing and (self.cur is None or self.cur.cycle is None
                                                                 or not self.cur.cycle.full())
@@ -387,8 +384,6 @@ class HttpProtocol:
             else:
                 self.transport.pause_reading()
 
-    def update_reading(self) -> None:
-        self._update_reading()
 
     # -- time limits and shutdown --------------------------------------------------------------------------------
     def _first_check(self) -> float:

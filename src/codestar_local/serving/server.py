@@ -20,6 +20,7 @@ import signal
 import socket
 import threading
 
+from ..errors import AwsError
 from .protocol import HttpProtocol, Limits
 
 log = logging.getLogger("codestar_local")
@@ -88,7 +89,8 @@ class Server:
         except Exception:
             # The COMMIT failed (a full disk, an I/O error): none of these writes happened, and each request says so.
             log.exception("a group commit of %d requests failed", len(batch))
-            answers = [_failed() for _ in batch]
+            err = AwsError("InternalFailure", "The request could not be stored; nothing of it was kept. Retry it.", status=500)
+            answers = [app.failure(req, err) for _, _, req in batch]
         for (conn, cur, _), resp in zip(batch, answers):
             conn.answered(cur, resp)
 
@@ -149,9 +151,3 @@ class Server:
         for listener in listeners:
             await listener.wait_closed()
 
-
-def _failed():
-    from ..app import Response
-
-    body = b'{"__type":"InternalFailure","message":"The request could not be stored; nothing of it was kept. Retry it."}'
-    return Response(500, [(b"content-type", b"application/x-amz-json-1.0"), (b"x-amzn-ErrorType", b"InternalFailure")], body)
