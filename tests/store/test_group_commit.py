@@ -186,3 +186,23 @@ def test_a_commit_that_fails_answers_every_request_of_the_batch_and_keeps_none(s
     assert {body["__type"].rpartition("#")[2] for _, body in answers} == {"InternalFailure"}
     monkeypatch.setattr(store, "batch", real)
     assert server.client("codestar-connections", account="333333333333").list_connections()["Connections"] == []
+
+
+def test_a_batch_of_reads_sees_what_another_process_committed_before_it(tmp_path):
+    # Two servers on one file stand for two workers. A has the connection's row cached; B deletes it; every Get of
+    # A's next batch (one data_version check for the whole batch) must miss.
+    path = str(tmp_path / "state.db")
+    a = ThreadServer(App(path)).start()
+    b = ThreadServer(App(path)).start()
+    try:
+        arn = a.client("codestar-connections", account="444444444444").create_connection(
+            ProviderType="GitHub", ConnectionName="shared")["ConnectionArn"]
+        get = raw("GetConnection", {"ConnectionArn": arn}, "444444444444")
+        assert [status for status, _ in burst(a, [get] * 6)] == [200] * 6  # now cached in A
+        b.client("codestar-connections", account="444444444444").delete_connection(ConnectionArn=arn)
+        answers = burst(a, [get] * 6)
+        assert [status for status, _ in answers] == [400] * 6
+        assert {body["__type"].rpartition("#")[2] for _, body in answers} == {"ResourceNotFoundException"}
+    finally:
+        a.stop()
+        b.stop()

@@ -48,12 +48,18 @@ class CachedReadTx(SqliteTx):
 
 
 class _Reading:
-    """Reads are single statements: the lock only keeps threads (the in-process mock) apart."""
+    """Reads are single statements: the lock only keeps threads (the in-process mock) apart.
 
-    __slots__ = ("lock", "tx", "shared", "version")
+    For a file, each read first asks SQLite whether another connection committed (PRAGMA data_version, about
+    2.5 us, a quarter of a cached GetConnection). Inside a group commit it asks once per batch: every request of a
+    batch was wholly received before the batch began, so a write acknowledged elsewhere before any of them was
+    sent is already seen by that one check."""
 
-    def __init__(self, lock, tx, shared):
-        self.lock = lock
+    __slots__ = ("store", "lock", "tx", "shared", "version")
+
+    def __init__(self, store, tx, shared):
+        self.store = store
+        self.lock = store.lock
         self.tx = tx
         self.shared = shared  # a file other connections may write to
         self.version = None
@@ -61,6 +67,11 @@ class _Reading:
     def __enter__(self):
         self.lock.acquire()
         if self.shared:
+            batch = self.store.batch_open
+            if batch is not None:
+                if batch.checked:
+                    return self.tx
+                batch.checked = True
             try:
                 version = self.tx.db.execute("PRAGMA data_version").fetchone()[0]
             except BaseException:
@@ -129,16 +140,18 @@ class _Batch:
     one COMMIT. Nothing is acknowledged before that COMMIT (the server writes the answers after it), so durability is
     what it is for one write; a failed COMMIT fails every request of the batch."""
 
-    __slots__ = ("store", "begun")
+    __slots__ = ("store", "begun", "checked")
 
     def __init__(self, store):
         self.store = store
         self.begun = False
+        self.checked = False  # the read cache was checked against other connections' commits (_Reading)
 
     def __enter__(self):
         store = self.store
         store.lock.acquire()
         self.begun = False
+        self.checked = False
         store.batch_open = self
         return self
 
@@ -183,7 +196,7 @@ class SqliteStore(SqlStore):
             self.db.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
         self.batch_open: _Batch | None = None
         self._tx = CachedReadTx(self.db)
-        self._reading = _Reading(self.lock, self._tx, shared=not self.memory)
+        self._reading = _Reading(self, self._tx, shared=not self.memory)
 
     # Plain context-manager objects: a generator-based one costs more than the point read it wraps.
     def read(self, snapshot=True):
