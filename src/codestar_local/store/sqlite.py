@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 
+from .checkpoint import Checkpointer
 from .schema import SchemaError, migrate_sqlite
 from .sql import SqlStore, SqlTx, item_from_row
 
@@ -125,6 +126,8 @@ class _Writing:
                 db.execute("RELEASE request")
             else:
                 db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+                if store.checkpointer is not None:
+                    store.checkpointer.committed()
         except BaseException:
             if exc_type is None and db.in_transaction and not self.nested:
                 db.execute("ROLLBACK")
@@ -161,6 +164,8 @@ class _Batch:
             if self.begun:
                 try:
                     store.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+                    if store.checkpointer is not None:
+                        store.checkpointer.committed()
                 except BaseException:
                     if store.db.in_transaction:
                         store.db.execute("ROLLBACK")
@@ -194,6 +199,8 @@ class SqliteStore(SqlStore):
         if not self.memory:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
+        self.checkpointer = None if self.memory or os.environ.get("CODESTAR_LOCAL_CHECKPOINT") == "inline" else (
+            Checkpointer(self.path, self.db, self.lock))
         self.batch_open: _Batch | None = None
         self._tx = CachedReadTx(self.db)
         self._reading = _Reading(self, self._tx, shared=not self.memory)
@@ -225,5 +232,7 @@ class SqliteStore(SqlStore):
         return {1: "normal", 2: "full"}.get(level, f"synchronous={level}")
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         with self.lock:
             self.db.close()
