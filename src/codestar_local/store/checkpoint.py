@@ -67,10 +67,10 @@ class Checkpointer:
                     return
                 self.wake.clear()
                 try:
-                    busy, frames, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    frames = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
                 except sqlite3.Error as e:  # a full disk: the serving connection's commits say so themselves
                     log.warning("WAL checkpoint failed: %s", e)
-                    frames = copied = 0
+                    frames = 0
                 self._keep_bounded(frames)
                 if self.stopping:
                     return
