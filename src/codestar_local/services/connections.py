@@ -7,8 +7,8 @@ Rules and their sources: docs/BEHAVIOUR.md and ../shared/FACTS.md §1-§3.
 
 from __future__ import annotations
 
+import os
 import secrets
-import uuid
 
 from ..errors import AwsError
 from ..store.base import make_token, read_token
@@ -25,6 +25,15 @@ CONNECTION_QUOTA = 250  # per account and home region (FACTS 2.1)
 HOST_QUOTA = 50  # per account and region (FACTS 2.2)
 TAG_QUOTA = 50  # per resource (FACTS 2.4)
 DEFAULT_PAGE_SIZE = 100  # MaxResults absent or 0
+
+
+def random_uuid() -> str:
+    """A version 4 UUID as text, as str(uuid.uuid4()) gives it, for half the cost (no UUID object)."""
+    b = bytearray(os.urandom(16))
+    b[6] = b[6] & 0x0F | 0x40  # version 4
+    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def parse_arn(arn: str):
@@ -149,7 +158,7 @@ class ConnectionsProvider:
         tags = merge_tags([], p.get("Tags") or [])
         check_tag_quota(tags)
         # uuid4 ids do not repeat; the UNIQUE constraint backs that up without a look-up.
-        arn = ctx.arn(f"connection/{uuid.uuid4()}")
+        arn = ctx.arn(f"connection/{random_uuid()}")
         data = {
             "ConnectionName": p["ConnectionName"],
             "ConnectionArn": arn,
