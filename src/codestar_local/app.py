@@ -202,7 +202,7 @@ class App:
         key = (service.name, op.name)
         if key not in self._snapshot_reads:
             try:
-                with self.store.read(snapshot=False) as tx:
+                with self.store.read(snapshot=False, account=caller.account) as tx:
                     return method(Ctx(self, service, op, caller.account, caller.region, tx, now, request_id, caller.access_key), params)
             except NeedsSnapshot:
                 self._snapshot_reads.add(key)
@@ -230,6 +230,13 @@ class App:
         from concurrent.futures import ThreadPoolExecutor
 
         return ThreadPoolExecutor(max_workers=self.store.size, thread_name_prefix="codestar-local")
+
+    @functools.cached_property
+    def _read_thread(self):
+        """Where batched reads run (answer_reads): one thread, so the store's cache has one user."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="codestar-local-reads")
 
     @functools.cached_property
     def git(self):
@@ -280,6 +287,30 @@ class App:
         if cors is not None:
             resp.headers.extend(cors.actual(req.headers.get("origin")))
         return resp
+
+    def batched_read(self, req: Request) -> str | None:
+        """The caller's account when `req` is a read of one statement that a store with `cached_reads` may answer
+        from its cache (serving/ gathers these), else None: it is answered on its own."""
+        if self.verifier is not None or req.too_large or req.path.startswith(CONTROL_PREFIX):
+            return None  # under verify the account comes from the key ring, after the signature is checked
+        try:
+            r = routing.route(req.method, req.path, req.headers)
+            caller = auth.caller(req.headers, req.query)
+        except AwsError:
+            return None
+        op = r.operation
+        if not op.readonly or (r.service.name, op.name) in self._snapshot_reads:
+            return None
+        return caller.account
+
+    def answer_reads(self, reqs: list, accounts: set) -> list:
+        """Answers to reads gathered by batched_read, with the store's cache checked once for them all."""
+        try:
+            with self.store.cached_reads(accounts):
+                return [self.answer(req) for req in reqs]
+        except Exception:
+            log.warning("the read cache could not be checked; answering %d reads without it", len(reqs), exc_info=True)
+            return [self.answer(req) for req in reqs]
 
     def failure(self, req: Request, err: AwsError) -> Response:
         """`err` as the answer to a request that failed outside App.handle (a group commit that could not commit),
@@ -372,6 +403,8 @@ class App:
             pass
 
     def close(self) -> None:
+        if "_read_thread" in self.__dict__:
+            self._read_thread.shutdown(wait=True)
         if "_threads" in self.__dict__:
             self._threads.shutdown(wait=True)
         if "git" in self.__dict__:

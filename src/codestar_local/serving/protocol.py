@@ -111,6 +111,7 @@ class HttpProtocol:
         self.loop = loop
         self.blocking = app.store.blocking
         self.batching = server.batching
+        self.read_batching = server.read_batching
         self.max_body = app.body_limit("/")
         self.control_limit = app.body_limit(CONTROL_PREFIX)
         self.max_headers = limits.max_headers
@@ -286,6 +287,11 @@ class HttpProtocol:
                 self._respond(cur, self.app.answer(req))
             return
         self.busy = True
+        if self.read_batching:
+            account = self.app.batched_read(req)
+            if account is not None:
+                self.server.enqueue_read(self, cur, req, account)  # with the other reads waiting (the read cache)
+                return
         future = self.loop.run_in_executor(self.app._threads, self.app.answer, req)
         future.add_done_callback(lambda f: self._answered(cur, f))
 

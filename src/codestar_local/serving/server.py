@@ -69,6 +69,12 @@ class Server:
         self.batching = (hasattr(store, "batch") and not getattr(store, "blocking", False)
                          and os.environ.get("CODESTAR_LOCAL_GROUP_COMMIT", "on") != "off")
         self.pending: list = []  # (connection, request being answered, Request) of this loop step
+        # A store on a network database with a read cache (postgres.py): one-statement reads are gathered while the
+        # read thread is busy, then answered together with the cache checked once (App.answer_reads).
+        self.read_batching = (hasattr(store, "cached_reads") and getattr(store, "blocking", False)
+                              and os.environ.get("CODESTAR_LOCAL_READ_CACHE", "on") != "off")
+        self.reads: list = []  # (connection, request being answered, Request, account) waiting for the read thread
+        self.reading = False
 
     # -- group commit -------------------------------------------------------------------------------------------
     def enqueue(self, conn, cur, req) -> None:
@@ -93,6 +99,32 @@ class Server:
             answers = [app.failure(req, err) for _, _, req in batch]
         for (conn, cur, _), resp in zip(batch, answers):
             conn.answered(cur, resp)
+
+    # -- gathered reads (a blocking store with a read cache) --------------------------------------------------------
+    def enqueue_read(self, conn, cur, req, account) -> None:
+        self.reads.append((conn, cur, req, account))
+        if not self.reading and len(self.reads) == 1:
+            conn.loop.call_soon(self._send_reads)
+
+    def _send_reads(self) -> None:
+        if self.reading or not self.reads:
+            return
+        batch, self.reads = self.reads, []
+        self.reading = True
+        app = self.app
+        future = self.loop.run_in_executor(app._read_thread, app.answer_reads, [r[2] for r in batch], {r[3] for r in batch})
+        future.add_done_callback(lambda f: self._reads_done(batch, f))
+
+    def _reads_done(self, batch, future) -> None:
+        self.reading = False
+        if future.exception() is not None:  # the read thread was shut down under us
+            err = AwsError("ServiceUnavailableException", "The server is shutting down", status=503)
+            answers = [self.app.failure(req, err) for _, _, req, _ in batch]
+        else:
+            answers = future.result()
+        for (conn, cur, _, _), resp in zip(batch, answers):
+            conn.answered(cur, resp)
+        self._send_reads()  # what gathered meanwhile
 
     def run(self, sockets: list, *, startup: bool = True) -> None:
         """Serve on these listening sockets until stopped, on a loop of this thread's own."""

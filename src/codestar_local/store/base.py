@@ -70,9 +70,10 @@ class Store:
     blocking: bool = False
     size: int = 1  # transactions the store can run at once
 
-    def read(self, snapshot: bool = True) -> contextlib.AbstractContextManager[Tx]:
+    def read(self, snapshot: bool = True, account: str | None = None) -> contextlib.AbstractContextManager[Tx]:
         """A read transaction. snapshot=False promises one statement, which a store may run without a transaction
-        of its own; a second statement then raises NeedsSnapshot (reads have no side effects: run them again)."""
+        of its own; a second statement then raises NeedsSnapshot (reads have no side effects: run them again).
+        account: the caller's, whose rows a store may answer from a cache it can vouch for (postgres.py)."""
         raise NotImplementedError
 
     def write(self, account: str | None = None) -> contextlib.AbstractContextManager[Tx]:

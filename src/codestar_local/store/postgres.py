@@ -11,23 +11,37 @@ serialization failure or deadlock surfaces as base.Conflict, which App.handle re
 
 The store does blocking I/O: `blocking = True` makes the ASGI app run App.handle on a bounded thread pool, never on
 the event loop.
+
+Read cache. Every write gives its account's row a new `version` (from a sequence: never reused). The server hands
+the one-statement reads that arrive together to `cached_reads`, on one thread: one query reads the versions of
+their accounts, and each account's cached rows are kept while its version is the one they were read under, else
+dropped. A point read is then answered from the cache or fetched and kept. The versions are read after every
+request of the batch was received, so a write acknowledged anywhere before a request was sent is seen: the
+account's version changed, and its rows are read afresh. Only rows of the caller's own account are kept (the
+rules only let an account write its own), and a miss is never kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
 from ..errors import AwsError
 from .base import Conflict, NeedsSnapshot, decode
 from .schema import migrate_postgres
-from .sql import SqlStore, SqlTx
+from .sql import SqlStore, SqlTx, item_from_row
 
 DEFAULT_POOL = 8  # connections per process; --db-pool
 # The account's row, made on its first write and locked by every write: one statement either way. Two first writers
 # meet on the primary key, and the second waits for the first to commit before it locks the row.
-LOCK_ACCOUNT = "INSERT INTO accounts (account) VALUES (%s) ON CONFLICT (account) DO UPDATE SET account = EXCLUDED.account"
+# The same statement gives the row a new version, which tells every replica's read cache that the account changed.
+LOCK_ACCOUNT = ("INSERT INTO accounts (account, version) VALUES (%s, nextval('account_versions')) "
+                "ON CONFLICT (account) DO UPDATE SET version = EXCLUDED.version")
 LOCK_ALL = "SELECT account FROM accounts ORDER BY account FOR UPDATE"
+NEW_VERSIONS = "UPDATE accounts SET version = nextval('account_versions')"
+VERSIONS = "SELECT account, version FROM accounts WHERE account = ANY(%s)"
+CACHE_ROWS = 20000  # rows kept in all, every account
 READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
@@ -59,6 +73,33 @@ class PostgresTx(SqlTx):
         if _nul(id, account, region, parent):
             raise AwsError("ValidationException", "Identifiers must not contain the NUL character")
         return super().insert(kind, id, account, region, data, parent)
+
+
+class _CachedTx(PostgresTx):
+    """One-statement reads of a batch (cached_reads): a point read of the caller's account may come from the cache,
+    and counts as the one statement either way."""
+
+    __slots__ = ("rows", "account", "store")
+
+    def __init__(self, one, rows, account, store):
+        super().__init__(one)
+        self.rows = rows
+        self.account = account
+        self.store = store
+
+    def get(self, kind, id):
+        row = self.rows.get((kind, id))
+        if row is not None:
+            self.db.take()
+            return item_from_row(row)
+        if "\x00" in id:
+            return None
+        row = self.db.execute(self.GET, (kind, id)).fetchone()
+        if row is None:
+            return None
+        if row[3] == self.account:
+            self.store.keep(self.rows, (kind, id), row)
+        return item_from_row(row)
 
 
 def _nul(*values) -> bool:
@@ -95,9 +136,47 @@ class PostgresStore(SqlStore):
         except BaseException:
             self.pool.close()
             raise
+        # account -> [version, {(kind, id): row}]; used only on the one thread that runs cached_reads.
+        self.cache: dict = {}
+        self.cached = 0
+        self._batch = threading.local()
 
     @contextlib.contextmanager
-    def read(self, snapshot: bool = True):
+    def cached_reads(self, accounts):
+        """Answer the reads run inside on this thread from the cache where it holds, checked once for them all."""
+        with self.pool.connection() as conn:
+            found = dict(conn.execute(VERSIONS, (list(accounts),)).fetchall())
+            cache = self.cache
+            for account in accounts:
+                version = found.get(account)  # None: the account never wrote; a first write gives it a version
+                entry = cache.get(account)
+                if entry is None or entry[0] != version:
+                    if entry is not None:
+                        self.cached -= len(entry[1])
+                    cache[account] = [version, {}]
+            self._batch.conn = conn
+            try:
+                yield
+            finally:
+                self._batch.conn = None
+
+    def keep(self, rows: dict, key, row) -> None:
+        if self.cached >= CACHE_ROWS:
+            for entry in self.cache.values():
+                entry[1].clear()
+            self.cached = 0
+        if key not in rows:
+            self.cached += 1
+        rows[key] = row
+
+    @contextlib.contextmanager
+    def read(self, snapshot: bool = True, account: str | None = None):
+        conn = getattr(self._batch, "conn", None)
+        if conn is not None and not snapshot and account is not None:
+            entry = self.cache.get(account)
+            if entry is not None:
+                yield _CachedTx(_OneStatement(conn), entry[1], account, self)
+                return
         with self.pool.connection() as conn:
             if not snapshot:
                 # One statement is its own snapshot: no BEGIN and COMMIT round trips.
@@ -119,6 +198,7 @@ class PostgresStore(SqlStore):
                 conn.execute("BEGIN")
                 if account is None:
                     conn.execute(LOCK_ALL).fetchall()
+                    conn.execute(NEW_VERSIONS)
                 else:
                     conn.execute(LOCK_ACCOUNT, (account,))
                 yield PostgresTx(conn)
@@ -143,7 +223,8 @@ class PostgresStore(SqlStore):
         with self.write() as tx:
             self._load_rows(tx, snapshot)
             tx.db.execute(
-                "INSERT INTO accounts (account) SELECT DISTINCT account FROM items ON CONFLICT DO NOTHING"
+                "INSERT INTO accounts (account, version) SELECT DISTINCT account, nextval('account_versions') FROM items "
+                "ON CONFLICT DO NOTHING"
             )
             # Sequence numbers never go back: keep the counter past every loaded item.
             tx.db.execute(
@@ -165,10 +246,13 @@ class _OneStatement:
         self.used = False
 
     def execute(self, *args):
+        self.take()
+        return self.conn.execute(*args)
+
+    def take(self) -> None:
         if self.used:
             raise NeedsSnapshot("a second statement")
         self.used = True
-        return self.conn.execute(*args)
 
 
 def _rollback(conn) -> None:

@@ -49,9 +49,20 @@ _ACCOUNTS = (
     "INSERT INTO accounts (account) SELECT DISTINCT account FROM items WHERE true ON CONFLICT (account) DO NOTHING",
 )
 
+# Each write gives its account's row a new version (PostgreSQL: from a sequence, so a version is never reused), and a
+# replica's read cache is good for an account while the version it holds is the row's (postgres.py).
+_VERSIONS_SQLITE = ("ALTER TABLE accounts ADD COLUMN version INTEGER NOT NULL DEFAULT 0",)
+_VERSIONS_POSTGRES = (
+    "CREATE SEQUENCE IF NOT EXISTS account_versions",
+    "ALTER TABLE accounts ADD COLUMN version BIGINT NOT NULL DEFAULT 0",
+    "UPDATE accounts SET version = nextval('account_versions')",
+)
+
 STEPS = (
     Step(1, "items, retired ids and meta", _tables("INTEGER PRIMARY KEY AUTOINCREMENT"), _tables("BIGSERIAL PRIMARY KEY")),
     Step(2, "accounts: the per-account rows writers lock, filled from the accounts in items", _ACCOUNTS, _ACCOUNTS),
+    Step(3, "accounts.version: a new one at each write of the account, for the replicas' read caches",
+         _VERSIONS_SQLITE, _VERSIONS_POSTGRES),
 )
 VERSION = STEPS[-1].version
 

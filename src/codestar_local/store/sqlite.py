@@ -206,7 +206,7 @@ class SqliteStore(SqlStore):
         self._reading = _Reading(self, self._tx, shared=not self.memory)
 
     # Plain context-manager objects: a generator-based one costs more than the point read it wraps.
-    def read(self, snapshot=True):
+    def read(self, snapshot=True, account=None):
         return self._reading
 
     def write(self, account=None):
