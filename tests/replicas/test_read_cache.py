@@ -4,15 +4,11 @@ their accounts' versions, and a write acknowledged by any replica is seen by eve
 from __future__ import annotations
 
 import pytest
+from bursts import burst, raw
 from pg import fresh_database
 
 from codestar_local.app import App
 from codestar_local.testing.server import ThreadServer
-
-import sys, pathlib  # noqa: E401  (the burst helper of the group commit tests)
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "store"))
-from test_group_commit import burst, raw  # noqa: E402
 
 ACCOUNT = "720000000001"
 
