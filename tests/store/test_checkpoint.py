@@ -56,11 +56,13 @@ def test_the_wal_stays_bounded_when_the_thread_stops(tmp_path, monkeypatch):
     path = str(tmp_path / "state.db")
     store = open_store(path)
     try:
+        with store.write("1") as tx:  # the first commit starts the thread, which fails at once
+            tx.insert("connection", "c", "1", "us-east-1", {})
+        store.checkpointer.thread.join(5)
+        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 50
         for i in range(300):
             with store.write("1") as tx:
                 tx.insert("connection", f"c{i}", "1", "us-east-1", {"pad": "x" * 3000})
-        store.checkpointer.thread.join(5)
-        assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 50
         # SQLite's own checkpoints ran: the WAL restarted, so it holds far fewer frames than the 300 commits wrote.
         frames = sqlite3.connect(path).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
         assert frames < 200, frames
