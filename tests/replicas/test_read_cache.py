@@ -3,11 +3,14 @@ their accounts' versions, and a write acknowledged by any replica is seen by eve
 
 from __future__ import annotations
 
+import json
+
+import boto3
 import pytest
 from bursts import burst, raw
 from pg import fresh_database
 
-from codestar_local.app import App
+from codestar_local.app import App, Config
 from codestar_local.testing.server import ThreadServer
 
 ACCOUNT = "720000000001"
@@ -65,3 +68,54 @@ def test_reads_are_answered_when_the_versions_cannot_be_read(two_replicas, monke
     monkeypatch.setattr(a.app.store, "cached_reads", broken)
     answers = burst(a, [raw("GetConnection", {"ConnectionArn": arn}, ACCOUNT)] * 6)
     assert [status for status, _ in answers] == [200] * 6
+
+
+KEY = ("AKIACACHEEXAMPLE0001", "cache/Secret/EXAMPLE", "730000000001")
+
+
+def signed_raw(server, op: str, body: dict) -> bytes:
+    """A GetConnection-style call signed for real by botocore, as raw HTTP/1.1 bytes for burst()."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    data = json.dumps(body).encode()
+    request = AWSRequest(method="POST", url=f"http://127.0.0.1:{server.port}/", data=data, headers={
+        "X-Amz-Target": f"com.amazonaws.codestar.connections.CodeStar_connections_20191201.{op}",
+        "Content-Type": "application/x-amz-json-1.0"})
+    SigV4Auth(Credentials(KEY[0], KEY[1]), "codestar-connections", "us-east-1").add_auth(request)
+    head = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    return (f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{head}Content-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+def test_under_verify_reads_are_cached_per_proven_account_and_see_other_replicas_writes(tmp_path):
+    keys = tmp_path / "credentials"
+    keys.write_text(f"[cache]\naws_access_key_id = {KEY[0]}\naws_secret_access_key = {KEY[1]}\naws_account_id = {KEY[2]}\n")
+    config = Config(auth="verify", credentials=str(keys))
+    with fresh_database() as url:
+        a = ThreadServer(App(url, Config(**vars(config)))).start()
+        b = ThreadServer(App(url, Config(**vars(config)))).start()
+        try:
+            def client(server):
+                return boto3.client("codestar-connections", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                                    aws_access_key_id=KEY[0], aws_secret_access_key=KEY[1])
+
+            arn = client(a).create_connection(ProviderType="GitHub", ConnectionName="verified")["ConnectionArn"]
+            assert f":{KEY[2]}:connection/" in arn
+            checked = []
+            real = a.app.store.cached_reads
+            a.app.store.cached_reads = lambda accounts: (checked.append(set(accounts)), real(accounts))[1]
+            get = signed_raw(a, "GetConnection", {"ConnectionArn": arn})
+            assert [status for status, _ in burst(a, [get] * 8)] == [200] * 8
+            assert {KEY[2]} in checked  # the key's account, from the credentials file, not the key id
+            assert [status for status, _ in burst(a, [get] * 8)] == [200] * 8
+            at = get.index(b"Signature=") + len(b"Signature=")
+            forged = get[:at] + (b"0" if get[at:at + 1] != b"0" else b"1") + get[at + 1:]  # the cache checks signatures too
+            assert {(status, body["__type"].rpartition("#")[2]) for status, body in burst(a, [forged] * 4)} == {
+                (400, "InvalidSignatureException")}
+            client(b).delete_connection(ConnectionArn=arn)
+            answers = burst(a, [get] * 8)
+            assert {body["__type"].rpartition("#")[2] for _, body in answers} == {"ResourceNotFoundException"}
+        finally:
+            a.stop()
+            b.stop()

@@ -45,6 +45,7 @@ BEGIN_AND_LOCK = "BEGIN; " + LOCK_ACCOUNT
 NEW_VERSIONS = "UPDATE accounts SET version = nextval('account_versions')"
 VERSIONS = "SELECT account, version FROM accounts WHERE account = ANY(%s)"
 CACHE_ROWS = 20000  # rows kept in all, every account
+CACHE_ACCOUNTS = 10000  # accounts whose versions are remembered
 READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
@@ -151,6 +152,9 @@ class PostgresStore(SqlStore):
         with self.pool.connection() as conn:
             found = dict(conn.execute(VERSIONS, (list(accounts),)).fetchall())
             cache = self.cache
+            if len(cache) > CACHE_ACCOUNTS:
+                cache.clear()
+                self.cached = 0
             for account in accounts:
                 version = found.get(account)  # None: the account never wrote; a first write gives it a version
                 entry = cache.get(account)
@@ -159,6 +163,7 @@ class PostgresStore(SqlStore):
                         self.cached -= len(entry[1])
                     cache[account] = [version, {}]
             self._batch.conn = conn
+            self._batch.accounts = accounts
             try:
                 yield
             finally:
@@ -176,11 +181,9 @@ class PostgresStore(SqlStore):
     @contextlib.contextmanager
     def read(self, snapshot: bool = True, account: str | None = None):
         conn = getattr(self._batch, "conn", None)
-        if conn is not None and not snapshot and account is not None:
-            entry = self.cache.get(account)
-            if entry is not None:
-                yield _CachedTx(_OneStatement(conn), entry[1], account, self)
-                return
+        if conn is not None and not snapshot and account in self._batch.accounts:  # checked by this batch
+            yield _CachedTx(_OneStatement(conn), self.cache[account][1], account, self)
+            return
         with self.pool.connection() as conn:
             if not snapshot:
                 # One statement is its own snapshot: no BEGIN and COMMIT round trips.
