@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from . import __version__, auth, browser, metrics, routing, spec
 from .errors import AwsError
 from .messages import Request, Response  # noqa: F401  (re-exported: the transports build them)
-from .store import Conflict, NeedsSnapshot, Store, open_store
+from .store import Conflict, NeedsIO, NeedsSnapshot, Store, open_store
 from .store.base import WRITE_ATTEMPTS
 
 log = logging.getLogger("codestar_local")
@@ -170,6 +170,8 @@ class App:
             stored = time.perf_counter() - entered
             headers, body = codec.encode_output(service, op, output)
             status = 200
+        except NeedsIO:
+            raise  # tried on the event loop from a cache (serving/server.py): it runs again on a thread
         except AwsError as err:
             if entered is not None and stored is None:
                 stored = time.perf_counter() - entered

@@ -119,3 +119,20 @@ def test_under_verify_reads_are_cached_per_proven_account_and_see_other_replicas
         finally:
             a.stop()
             b.stop()
+
+
+def test_hits_are_answered_on_the_event_loop_and_misses_and_lists_on_the_read_thread(two_replicas):
+    a, _ = two_replicas
+    arn = a.client("codestar-connections", account=ACCOUNT).create_connection(
+        ProviderType="GitHub", ConnectionName="hot")["ConnectionArn"]
+    sent = []
+    real = a.app.answer_reads
+    a.app.answer_reads = lambda reqs, accounts: (sent.append(len(reqs)), real(reqs, accounts))[1]
+    get = raw("GetConnection", {"ConnectionArn": arn}, ACCOUNT)
+    assert [status for status, _ in burst(a, [get] * 4)] == [200] * 4  # the first is a miss: kept on the thread
+    sent.clear()
+    listing = raw("ListConnections", {}, ACCOUNT)
+    answers = burst(a, [get] * 6 + [listing] * 2)
+    assert [status for status, _ in answers] == [200] * 8
+    assert [len(body["Connections"]) for _, body in answers[6:]] == [1, 1]
+    assert sum(sent) == 2  # only the two lists went to the thread

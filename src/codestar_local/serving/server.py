@@ -21,6 +21,7 @@ import socket
 import threading
 
 from ..errors import AwsError
+from ..store import NeedsIO
 from .protocol import HttpProtocol, Limits
 
 log = logging.getLogger("codestar_local")
@@ -111,9 +112,33 @@ class Server:
             return
         batch, self.reads = self.reads, []
         self.reading = True
+        accounts = {r[3] for r in batch}
+        future = self.loop.run_in_executor(self.app._read_thread, self.app.store.check_versions, accounts)
+        future.add_done_callback(lambda f: self._versions_checked(batch, accounts, f))
+
+    def _versions_checked(self, batch, accounts, future) -> None:
+        """The cache's hits are answered here on the loop (cheaper than on a thread, which contends for the GIL);
+        the rest go to the read thread."""
         app = self.app
-        future = self.loop.run_in_executor(app._read_thread, app.answer_reads, [r[2] for r in batch], {r[3] for r in batch})
-        future.add_done_callback(lambda f: self._reads_done(batch, f))
+        if future.exception() is not None:
+            log.warning("the read cache could not be checked: %r", future.exception())
+            rest = batch
+        else:
+            rest = []
+            with app.store.hits_only(accounts):
+                for item in batch:
+                    try:
+                        resp = app.answer(item[2])
+                    except NeedsIO:
+                        rest.append(item)
+                        continue
+                    item[0].answered(item[1], resp)
+        if not rest:
+            self.reading = False
+            self._send_reads()  # what gathered meanwhile
+            return
+        future = self.loop.run_in_executor(app._read_thread, app.answer_reads, [r[2] for r in rest], {r[3] for r in rest})
+        future.add_done_callback(lambda f: self._reads_done(rest, f))
 
     def _reads_done(self, batch, future) -> None:
         self.reading = False

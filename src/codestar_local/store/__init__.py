@@ -1,6 +1,6 @@
 """Storage: one interface (base.Store), SQLite and PostgreSQL behind it, and the factory that picks one."""
 
-from .base import Conflict, Item, NeedsSnapshot, Store
+from .base import Conflict, Item, NeedsIO, NeedsSnapshot, Store
 
 
 def open_store(url: str, durability: str = "normal") -> Store:
@@ -16,4 +16,4 @@ def open_store(url: str, durability: str = "normal") -> Store:
     return SqliteStore(url, durability)
 
 
-__all__ = ["Conflict", "Item", "NeedsSnapshot", "Store", "open_store"]
+__all__ = ["Conflict", "Item", "NeedsIO", "NeedsSnapshot", "Store", "open_store"]

@@ -62,6 +62,10 @@ class NeedsSnapshot(Exception):
     """A read begun as one statement (Store.read(snapshot=False)) asked for a second: run it again in a snapshot."""
 
 
+class NeedsIO(Exception):
+    """A read tried on the event loop (a cache's hits only) needs the database: run it again on a thread."""
+
+
 class Store:
     """Base class: subclasses implement read()/write() yielding a Tx."""
 

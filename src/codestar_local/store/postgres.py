@@ -28,7 +28,7 @@ import os
 import threading
 
 from ..errors import AwsError
-from .base import Conflict, NeedsSnapshot, decode
+from .base import Conflict, NeedsIO, NeedsSnapshot, decode
 from .schema import migrate_postgres
 from .sql import SqlStore, SqlTx, item_from_row
 
@@ -106,6 +106,28 @@ class _CachedTx(PostgresTx):
         return item_from_row(row)
 
 
+class _HitTx:
+    """A one-statement read on the event loop: a point read the cache holds, or NeedsIO for anything else."""
+
+    __slots__ = ("rows", "used")
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.used = False
+
+    def get(self, kind, id):
+        if self.used:
+            raise NeedsSnapshot("a second statement")
+        self.used = True
+        row = self.rows.get((kind, id))
+        if row is None:
+            raise NeedsIO("a miss")
+        return item_from_row(row)
+
+    def __getattr__(self, name):
+        raise NeedsIO(name)
+
+
 def _nul(*values) -> bool:
     return any(v is not None and "\x00" in v for v in values)
 
@@ -146,22 +168,40 @@ class PostgresStore(SqlStore):
         self.cached = 0
         self._batch = threading.local()
 
+    def check_versions(self, accounts) -> None:
+        """Read the accounts' versions and drop what the cache holds of those that changed (on the read thread)."""
+        with self.pool.connection() as conn:
+            self._check(conn, accounts)
+
+    def _check(self, conn, accounts) -> None:
+        found = dict(conn.execute(VERSIONS, (list(accounts),)).fetchall())
+        cache = self.cache
+        if len(cache) > CACHE_ACCOUNTS:
+            cache.clear()
+            self.cached = 0
+        for account in accounts:
+            version = found.get(account)  # None: the account never wrote; a first write gives it a version
+            entry = cache.get(account)
+            if entry is None or entry[0] != version:
+                if entry is not None:
+                    self.cached -= len(entry[1])
+                cache[account] = [version, {}]
+
+    @contextlib.contextmanager
+    def hits_only(self, accounts):
+        """On the event loop, right after check_versions(accounts) and while the read thread is idle: the reads run
+        inside are answered from the cache, or raise NeedsIO (a miss, a list, a second statement)."""
+        self._batch.hits = accounts
+        try:
+            yield
+        finally:
+            self._batch.hits = None
+
     @contextlib.contextmanager
     def cached_reads(self, accounts):
         """Answer the reads run inside on this thread from the cache where it holds, checked once for them all."""
         with self.pool.connection() as conn:
-            found = dict(conn.execute(VERSIONS, (list(accounts),)).fetchall())
-            cache = self.cache
-            if len(cache) > CACHE_ACCOUNTS:
-                cache.clear()
-                self.cached = 0
-            for account in accounts:
-                version = found.get(account)  # None: the account never wrote; a first write gives it a version
-                entry = cache.get(account)
-                if entry is None or entry[0] != version:
-                    if entry is not None:
-                        self.cached -= len(entry[1])
-                    cache[account] = [version, {}]
+            self._check(conn, accounts)
             self._batch.conn = conn
             self._batch.accounts = accounts
             try:
@@ -180,6 +220,13 @@ class PostgresStore(SqlStore):
 
     @contextlib.contextmanager
     def read(self, snapshot: bool = True, account: str | None = None):
+        hits = getattr(self._batch, "hits", None)
+        if hits is not None:
+            entry = self.cache.get(account) if not snapshot and account in hits else None
+            if entry is None:
+                raise NeedsIO("not a one-statement read of an account just checked")
+            yield _HitTx(entry[1])
+            return
         conn = getattr(self._batch, "conn", None)
         if conn is not None and not snapshot and account in self._batch.accounts:  # checked by this batch
             yield _CachedTx(_OneStatement(conn), self.cache[account][1], account, self)
