@@ -310,10 +310,11 @@ class App:
             return key.account if key is not None else None
         return caller.account
 
-    def answer_reads(self, reqs: list, accounts: set) -> list:
-        """Answers to reads gathered by batched_read, with the store's cache checked once for them all."""
+    def answer_reads(self, reqs: list, accounts: set, checked: bool = False) -> list:
+        """Answers to reads gathered by batched_read, with the store's cache checked once for them all (`checked`:
+        the server already did)."""
         try:
-            with self.store.cached_reads(accounts):
+            with self.store.cached_reads(accounts, checked):
                 return [self.answer(req) for req in reqs]
         except Exception:
             log.warning("the read cache could not be checked; answering %d reads without it", len(reqs), exc_info=True)

@@ -3,6 +3,7 @@ their accounts' versions, and a write acknowledged by any replica is seen by eve
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import boto3
@@ -16,16 +17,23 @@ from codestar_local.testing.server import ThreadServer
 ACCOUNT = "720000000001"
 
 
-@pytest.fixture
-def two_replicas():
+@contextlib.contextmanager
+def replicas(config: Config | None = None):
+    """Two servers on one fresh database."""
     with fresh_database() as url:
-        a = ThreadServer(App(url)).start()
-        b = ThreadServer(App(url)).start()
+        a = ThreadServer(App(url, Config(**vars(config or Config())))).start()
+        b = ThreadServer(App(url, Config(**vars(config or Config())))).start()
         try:
             yield a, b
         finally:
             a.stop()
             b.stop()
+
+
+@pytest.fixture
+def two_replicas():
+    with replicas() as both:
+        yield both
 
 
 def test_a_replica_sees_another_replicas_delete_in_its_next_batch_of_reads(two_replicas):
@@ -62,9 +70,10 @@ def test_reads_are_answered_when_the_versions_cannot_be_read(two_replicas, monke
     arn = a.client("codestar-connections", account=ACCOUNT).create_connection(
         ProviderType="GitHub", ConnectionName="x")["ConnectionArn"]
 
-    def broken(accounts):
+    def broken(*args):
         raise OSError("connection refused")
 
+    monkeypatch.setattr(a.app.store, "check_versions", broken)
     monkeypatch.setattr(a.app.store, "cached_reads", broken)
     answers = burst(a, [raw("GetConnection", {"ConnectionArn": arn}, ACCOUNT)] * 6)
     assert [status for status, _ in answers] == [200] * 6
@@ -92,33 +101,27 @@ def test_under_verify_reads_are_cached_per_proven_account_and_see_other_replicas
     keys = tmp_path / "credentials"
     keys.write_text(f"[cache]\naws_access_key_id = {KEY[0]}\naws_secret_access_key = {KEY[1]}\naws_account_id = {KEY[2]}\n")
     config = Config(auth="verify", credentials=str(keys))
-    with fresh_database() as url:
-        a = ThreadServer(App(url, Config(**vars(config)))).start()
-        b = ThreadServer(App(url, Config(**vars(config)))).start()
-        try:
-            def client(server):
-                return boto3.client("codestar-connections", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                                    aws_access_key_id=KEY[0], aws_secret_access_key=KEY[1])
+    with replicas(config) as (a, b):
+        def client(server):
+            return boto3.client("codestar-connections", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                                aws_access_key_id=KEY[0], aws_secret_access_key=KEY[1])
 
-            arn = client(a).create_connection(ProviderType="GitHub", ConnectionName="verified")["ConnectionArn"]
-            assert f":{KEY[2]}:connection/" in arn
-            checked = []
-            real = a.app.store.cached_reads
-            a.app.store.cached_reads = lambda accounts: (checked.append(set(accounts)), real(accounts))[1]
-            get = signed_raw(a, "GetConnection", {"ConnectionArn": arn})
-            assert [status for status, _ in burst(a, [get] * 8)] == [200] * 8
-            assert {KEY[2]} in checked  # the key's account, from the credentials file, not the key id
-            assert [status for status, _ in burst(a, [get] * 8)] == [200] * 8
-            at = get.index(b"Signature=") + len(b"Signature=")
-            forged = get[:at] + (b"0" if get[at:at + 1] != b"0" else b"1") + get[at + 1:]  # the cache checks signatures too
-            assert {(status, body["__type"].rpartition("#")[2]) for status, body in burst(a, [forged] * 4)} == {
-                (400, "InvalidSignatureException")}
-            client(b).delete_connection(ConnectionArn=arn)
-            answers = burst(a, [get] * 8)
-            assert {body["__type"].rpartition("#")[2] for _, body in answers} == {"ResourceNotFoundException"}
-        finally:
-            a.stop()
-            b.stop()
+        arn = client(a).create_connection(ProviderType="GitHub", ConnectionName="verified")["ConnectionArn"]
+        assert f":{KEY[2]}:connection/" in arn
+        checked = []
+        real = a.app.store.check_versions
+        a.app.store.check_versions = lambda accounts: (checked.append(set(accounts)), real(accounts))[1]
+        get = signed_raw(a, "GetConnection", {"ConnectionArn": arn})
+        assert [status for status, _ in burst(a, [get] * 8)] == [200] * 8
+        assert {KEY[2]} in checked  # the key's account, from the credentials file, not the key id
+        assert [status for status, _ in burst(a, [get] * 8)] == [200] * 8
+        at = get.index(b"Signature=") + len(b"Signature=")
+        forged = get[:at] + (b"0" if get[at:at + 1] != b"0" else b"1") + get[at + 1:]  # the cache checks signatures too
+        assert {(status, body["__type"].rpartition("#")[2]) for status, body in burst(a, [forged] * 4)} == {
+            (400, "InvalidSignatureException")}
+        client(b).delete_connection(ConnectionArn=arn)
+        answers = burst(a, [get] * 8)
+        assert {body["__type"].rpartition("#")[2] for _, body in answers} == {"ResourceNotFoundException"}
 
 
 def test_hits_are_answered_on_the_event_loop_and_misses_and_lists_on_the_read_thread(two_replicas):
@@ -127,7 +130,7 @@ def test_hits_are_answered_on_the_event_loop_and_misses_and_lists_on_the_read_th
         ProviderType="GitHub", ConnectionName="hot")["ConnectionArn"]
     sent = []
     real = a.app.answer_reads
-    a.app.answer_reads = lambda reqs, accounts: (sent.append(len(reqs)), real(reqs, accounts))[1]
+    a.app.answer_reads = lambda reqs, *args: (sent.append(len(reqs)), real(reqs, *args))[1]
     get = raw("GetConnection", {"ConnectionArn": arn}, ACCOUNT)
     assert [status for status, _ in burst(a, [get] * 4)] == [200] * 4  # the first is a miss: kept on the thread
     sent.clear()

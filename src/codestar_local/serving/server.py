@@ -120,7 +120,8 @@ class Server:
         """The cache's hits are answered here on the loop (cheaper than on a thread, which contends for the GIL);
         the rest go to the read thread."""
         app = self.app
-        if future.exception() is not None:
+        checked = future.exception() is None
+        if not checked:
             log.warning("the read cache could not be checked: %r", future.exception())
             rest = batch
         else:
@@ -137,7 +138,9 @@ class Server:
             self.reading = False
             self._send_reads()  # what gathered meanwhile
             return
-        future = self.loop.run_in_executor(app._read_thread, app.answer_reads, [r[2] for r in rest], {r[3] for r in rest})
+        # Checked already: their versions were read after they all arrived, and nothing changed the cache since.
+        future = self.loop.run_in_executor(app._read_thread, app.answer_reads, [r[2] for r in rest], {r[3] for r in rest},
+                                           checked)
         future.add_done_callback(lambda f: self._reads_done(rest, f))
 
     def _reads_done(self, batch, future) -> None:

@@ -7,7 +7,7 @@ checkpoints on its own; after its commits a thread with a connection of its own 
 never block readers or writers, and SQLite releases the GIL while one runs.
 
 Durability is unchanged: a commit is in the WAL before it is acknowledged, whoever later copies it back. Should
-the thread fall behind (a WAL over `fallback` pages), the serving connection's own automatic checkpoint is back
+the thread fall behind (a WAL over FALLBACK_PAGES pages), the serving connection's own automatic checkpoint is back
 until it catches up, so the WAL stays bounded as it was.
 """
 
@@ -55,8 +55,7 @@ class Checkpointer:
         except Exception:
             # Whatever stopped this thread, the WAL must not grow without bound: SQLite's own checkpoints are back.
             log.exception("the WAL checkpoint thread stopped; commits checkpoint the WAL themselves again")
-            self.behind = False
-            self._keep_bounded(FALLBACK_PAGES + 1)
+            self._autocheckpoint(FALLBACK_PAGES)
 
     def _checkpoints(self) -> None:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -82,11 +81,14 @@ class Checkpointer:
         behind = frames > FALLBACK_PAGES
         if behind != self.behind:
             self.behind = behind
-            with self.lock:
-                try:
-                    self.serving.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES if behind else 0}")
-                except sqlite3.Error:
-                    pass
+            self._autocheckpoint(FALLBACK_PAGES if behind else 0)
+
+    def _autocheckpoint(self, pages: int) -> None:
+        with self.lock:
+            try:
+                self.serving.execute(f"PRAGMA wal_autocheckpoint={pages}")
+            except sqlite3.Error:
+                pass
 
     def close(self) -> None:
         self.stopping = True

@@ -12,10 +12,11 @@ serialization failure or deadlock surfaces as base.Conflict, which App.handle re
 The store does blocking I/O: `blocking = True` makes the ASGI app run App.handle on a bounded thread pool, never on
 the event loop.
 
-Read cache. Every write gives its account's row a new `version` (from a sequence: never reused). The server hands
-the one-statement reads that arrive together to `cached_reads`, on one thread: one query reads the versions of
-their accounts, and each account's cached rows are kept while its version is the one they were read under, else
-dropped. A point read is then answered from the cache or fetched and kept. The versions are read after every
+Read cache. Every write gives its account's row a new `version` (from a sequence: never reused). The server gathers
+the one-statement reads that arrive together, and the read thread runs one query of their accounts' versions
+(`check_versions`): each account's cached rows are kept while its version is the one they were read under, else
+dropped. The hits are then answered on the event loop (`hits_only`), and the rest on the read thread
+(`cached_reads`), where a point read is fetched and kept. The versions are read after every
 request of the batch was received, so a write acknowledged anywhere before a request was sent is seen: the
 account's version changed, and its rows are read afresh. Only rows of the caller's own account are kept (the
 rules only let an account write its own), and a miss is never kept.
@@ -163,7 +164,8 @@ class PostgresStore(SqlStore):
         except BaseException:
             self.pool.close()
             raise
-        # account -> [version, {(kind, id): row}]; used only on the one thread that runs cached_reads.
+        # account -> [version, {(kind, id): row}]; changed only on the read thread, and read on the event loop
+        # (hits_only) only while that thread is idle.
         self.cache: dict = {}
         self.cached = 0
         self._batch = threading.local()
@@ -198,10 +200,12 @@ class PostgresStore(SqlStore):
             self._batch.hits = None
 
     @contextlib.contextmanager
-    def cached_reads(self, accounts):
-        """Answer the reads run inside on this thread from the cache where it holds, checked once for them all."""
+    def cached_reads(self, accounts, checked: bool = False):
+        """Answer the reads run inside on this thread from the cache where it holds, checked once for them all
+        (`checked`: check_versions already did, after every one of these reads arrived)."""
         with self.pool.connection() as conn:
-            self._check(conn, accounts)
+            if not checked:
+                self._check(conn, accounts)
             self._batch.conn = conn
             self._batch.accounts = accounts
             try:
